@@ -1,0 +1,28 @@
+# Two entry points (see README): `make demo` runs the demo server; `make test` runs the test suite.
+# Both set up everything they need on a fresh machine (virtualenv, Python packages, system packages).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test setup-serve setup-dev train-xray bench-xray clean
+
+demo: setup-serve
+	$(BIN)/smartinspect demo
+
+test: setup-dev
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+setup-serve:
+	./scripts/setup.sh serve
+
+setup-dev:
+	./scripts/setup.sh dev
+
+train-xray: setup-dev
+	$(BIN)/smartinspect train xray --config training/xray.yaml
+
+bench-xray: setup-dev
+	$(BIN)/smartinspect bench xray --scans 10 --out docs/bench-xray.json
+
+clean:
+	rm -rf var .pytest_cache

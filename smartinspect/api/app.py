@@ -1,0 +1,115 @@
+"""The application factory. Nothing is created at import time: resources are made in the lifespan."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, FastAPI
+
+import smartinspect
+from smartinspect.api.errors import install_error_handlers
+from smartinspect.api.routers import health
+from smartinspect.api.schemas.common import ErrorPublic
+from smartinspect.config import Settings, get_settings
+from smartinspect.storage.blobs import BlobStore
+from smartinspect.storage.db import make_engine, make_session_factory, upgrade_database
+
+if TYPE_CHECKING:
+    from smartinspect.runtime import ModelRegistry
+
+log = logging.getLogger(__name__)
+
+# Routers that other work streams add; each is included when its module imports.
+OPTIONAL_ROUTERS = ("smartinspect.api.routers.scans",)
+
+
+def _load_registry(settings: Settings) -> ModelRegistry:
+    from smartinspect.runtime import ModelRegistry  # ONNX Runtime loads here, not at import
+
+    return ModelRegistry.from_settings(settings)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    settings.ensure_dirs()
+    upgrade_database(settings.database_url)
+    injected_registry = app.state.registry
+    registry = injected_registry if injected_registry is not None else _load_registry(settings)
+    engine = make_engine(settings.database_url)
+    assert settings.blob_dir is not None  # filled by Settings' validator
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.blob_store = BlobStore(settings.blob_dir)
+    app.state.registry = registry
+    log.info("API started (database: %s, models ready: %s)", engine.url.get_backend_name(), registry.ready)
+    try:
+        yield
+    finally:
+        engine.dispose()
+        app.state.registry = injected_registry
+        if injected_registry is None:  # the caller owns an injected one
+            registry.close()
+
+
+def _optional_routers() -> list[APIRouter]:
+    routers = []
+    for module_name in OPTIONAL_ROUTERS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:  # the router exists but one of its imports is missing: say so
+                raise
+            log.debug("router %s not present; skipped", module_name)
+            continue
+        routers.append(module.router)
+    return routers
+
+
+def _use_error_body_for_422(schema: dict[str, Any]) -> None:
+    """Describe 422 responses with our error body instead of FastAPI's default (edits ``schema`` in place)."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    if "ErrorPublic" not in components:
+        error_schema = ErrorPublic.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(error_schema.pop("$defs", {}))
+        components["ErrorPublic"] = error_schema
+    error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorPublic"}}}
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            if isinstance(operation, dict) and "422" in operation.get("responses", {}):
+                operation["responses"]["422"]["content"] = error_body
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+
+
+def _install_openapi(app: FastAPI) -> None:
+    build_default = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _use_error_body_for_422(build_default())  # FastAPI caches it in app.openapi_schema
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def create_app(settings: Settings | None = None, *, registry: ModelRegistry | None = None) -> FastAPI:
+    """Build the API. ``registry`` replaces the model registry the lifespan would load (tests, embedding)."""
+    app = FastAPI(
+        title="smartinspect",
+        version=smartinspect.__version__,
+        description="AI-assisted customs inspection: X-ray screening, documents, wood, clearance.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings if settings is not None else get_settings()
+    app.state.registry = registry
+    install_error_handlers(app)
+    app.include_router(health.router)
+    for router in _optional_routers():
+        app.include_router(router)
+    _install_openapi(app)
+    return app

@@ -1,0 +1,1 @@
+"""One APIRouter per resource; ``smartinspect.api.app`` includes them."""

@@ -1,0 +1,28 @@
+"""Reading uploads with a byte limit, so an oversized file is refused with 413 instead of filling memory."""
+
+from __future__ import annotations
+
+from fastapi import UploadFile
+
+from smartinspect.api.errors import ApiError
+
+_CHUNK = 1 << 20
+
+
+def _too_large(upload: UploadFile, max_bytes: int) -> ApiError:
+    message = f"upload {upload.filename or upload.content_type or ''!r} is larger than {max_bytes} bytes"
+    return ApiError(413, "payload_too_large", message, {"filename": upload.filename, "max_bytes": max_bytes})
+
+
+async def read_limited(upload: UploadFile, max_bytes: int) -> bytes:
+    """The upload's bytes, or ApiError 413 ``payload_too_large`` as soon as more than ``max_bytes`` arrive."""
+    if upload.size is not None and upload.size > max_bytes:
+        raise _too_large(upload, max_bytes)
+    chunks: list[bytes] = []
+    total = 0
+    while chunk := await upload.read(_CHUNK):
+        total += len(chunk)
+        if total > max_bytes:
+            raise _too_large(upload, max_bytes)
+        chunks.append(chunk)
+    return b"".join(chunks)

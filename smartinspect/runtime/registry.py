@@ -1,0 +1,174 @@
+"""Registry of served models: ``models/<name>/manifest.json`` + the ONNX file it names (sha256-checked)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from smartinspect.runtime.session import OnnxModel
+
+if TYPE_CHECKING:
+    from smartinspect.config import Settings
+
+log = logging.getLogger(__name__)
+MANIFEST_NAME = "manifest.json"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """An input or output: name, shape (ints, or strings for dynamic axes) and dtype."""
+
+    name: str
+    shape: tuple[int | str, ...]
+    dtype: str = "float32"
+
+    def concrete_shape(self, dynamic: int = 1) -> tuple[int, ...]:
+        return tuple(d if isinstance(d, int) else dynamic for d in self.shape)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What a manifest says about a model. ``params`` carries task settings (tile size, thresholds, classes)."""
+
+    name: str
+    task: str
+    version: str
+    file: Path
+    sha256: str
+    inputs: tuple[TensorSpec, ...]
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    mlflow: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_manifest(cls, manifest_path: Path) -> ModelSpec:
+        raw = json.loads(manifest_path.read_text())
+        missing = [k for k in ("name", "task", "version", "file", "sha256", "inputs") if k not in raw]
+        if missing:
+            raise ValueError(f"{manifest_path}: manifest lacks {missing}")
+        inputs = tuple(TensorSpec(i["name"], tuple(i["shape"]), i.get("dtype", "float32")) for i in raw["inputs"])
+        return cls(
+            name=raw["name"],
+            task=raw["task"],
+            version=str(raw["version"]),
+            file=manifest_path.parent / raw["file"],
+            sha256=raw["sha256"],
+            inputs=inputs,
+            params=raw.get("params", {}),
+            metrics=raw.get("metrics", {}),
+            mlflow=raw.get("mlflow", {}),
+        )
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    spec: ModelSpec
+    model: OnnxModel
+    loaded_at: datetime
+    warmup_ms: float
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.spec.name,
+            "task": self.spec.task,
+            "version": self.spec.version,
+            "sha256": self.spec.sha256,
+            "file": self.spec.file.name,
+            "providers": self.model.providers,
+            "loaded_at": self.loaded_at.isoformat(),
+            "warmup_ms": round(self.warmup_ms, 2),
+            "metrics": self.spec.metrics,
+        }
+
+
+def load_model(spec: ModelSpec, *, providers: list[str] | None, intra_op_threads: int, warm_up: bool) -> LoadedModel:
+    """Verify the file's sha256 against the manifest, open a session and warm it up."""
+    if not spec.file.is_file():
+        raise FileNotFoundError(f"model {spec.name}: file {spec.file} named by its manifest does not exist")
+    actual = file_sha256(spec.file)
+    if actual != spec.sha256:
+        raise ValueError(f"model {spec.name}: sha256 {actual} does not match the manifest's {spec.sha256}")
+    model = OnnxModel(spec.file, providers=providers, intra_op_threads=intra_op_threads)
+    warmup_s = model.warm_up([i.concrete_shape() for i in spec.inputs]) if warm_up else 0.0
+    log.info("loaded %s v%s on %s (warm-up %.1f ms)", spec.name, spec.version, model.providers, warmup_s * 1e3)
+    return LoadedModel(spec=spec, model=model, loaded_at=datetime.now(UTC), warmup_ms=warmup_s * 1e3)
+
+
+class ModelRegistry:
+    """The served models, by name. Loading errors are kept (and make the registry not ready) instead of raised."""
+
+    def __init__(self, models: dict[str, LoadedModel], errors: dict[str, str] | None = None) -> None:
+        self._models = dict(models)
+        self.errors = dict(errors or {})
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_directory(
+        cls,
+        models_dir: Path,
+        *,
+        providers: list[str] | None = None,
+        intra_op_threads: int = 0,
+        warm_up: bool = True,
+    ) -> ModelRegistry:
+        models: dict[str, LoadedModel] = {}
+        errors: dict[str, str] = {}
+        for manifest in sorted(Path(models_dir).glob(f"*/{MANIFEST_NAME}")):
+            try:
+                spec = ModelSpec.from_manifest(manifest)
+                models[spec.name] = load_model(
+                    spec, providers=providers, intra_op_threads=intra_op_threads, warm_up=warm_up
+                )
+            except Exception as exc:  # keep serving the others; /readyz reports it
+                log.error("could not load model from %s: %s", manifest, exc)
+                errors[manifest.parent.name] = str(exc)
+        if not models and not errors:
+            errors["*"] = f"no {MANIFEST_NAME} found under {models_dir}"
+        return cls(models, errors)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ModelRegistry:
+        return cls.from_directory(
+            settings.models_dir,
+            providers=settings.onnx_providers,
+            intra_op_threads=settings.onnx_intra_op_threads,
+            warm_up=settings.onnx_warmup,
+        )
+
+    @property
+    def ready(self) -> bool:
+        return bool(self._models) and not self.errors
+
+    def get(self, name: str) -> LoadedModel:
+        try:
+            return self._models[name]
+        except KeyError:
+            known = sorted(self._models)
+            raise KeyError(f"model {name!r} is not loaded; loaded models: {known}") from None
+
+    def by_task(self, task: str) -> LoadedModel:
+        for loaded in self._models.values():
+            if loaded.spec.task == task:
+                return loaded
+        raise KeyError(f"no loaded model serves task {task!r}; loaded: {sorted(self._models)}")
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [m.describe() for m in self._models.values()]
+
+    def close(self) -> None:
+        with self._lock:
+            self._models.clear()

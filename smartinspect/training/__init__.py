@@ -1,0 +1,1 @@
+"""Training pipelines (need the ``train`` extra): data -> train -> evaluate -> export ONNX -> parity -> MLflow."""

@@ -1,0 +1,87 @@
+"""Cut generated X-ray datasets into YOLO training tiles with the serving code's own tiling."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from smartinspect.xray.dataset import iter_scans, load_scan
+from smartinspect.xray.decode import to_attenuation
+from smartinspect.xray.preprocess import to_model_input
+from smartinspect.xray.tiling import extract_tiles, tile_grid
+
+
+def clip_boxes_to_tile(
+    boxes: list[tuple[int, list[float]]], x0: int, y0: int, size: int, *, min_visible: float, min_piece_px: int
+) -> list[tuple[int, float, float, float, float]]:
+    """Boxes (image px) -> YOLO lines (class, cx, cy, w, h normalised) for the parts visible in a tile.
+
+    A piece is kept when enough of the object shows (``min_visible`` of its area) or when the piece itself is
+    big enough to recognise (both sides >= ``min_piece_px``); merging at inference fuses pieces again.
+    """
+    lines = []
+    for class_id, (x1, y1, x2, y2) in boxes:
+        cx1, cy1 = max(x1, x0), max(y1, y0)
+        cx2, cy2 = min(x2, x0 + size), min(y2, y0 + size)
+        if cx2 <= cx1 or cy2 <= cy1:
+            continue
+        visible = (cx2 - cx1) * (cy2 - cy1) / max((x2 - x1) * (y2 - y1), 1e-6)
+        if visible < min_visible and min(cx2 - cx1, cy2 - cy1) < min_piece_px:
+            continue
+        lines.append(
+            (class_id, ((cx1 + cx2) / 2 - x0) / size, ((cy1 + cy2) / 2 - y0) / size,
+             (cx2 - cx1) / size, (cy2 - cy1) / size)
+        )
+    return lines
+
+
+def build_tile_dataset(
+    dataset_dir: Path,
+    out_dir: Path,
+    *,
+    class_names: list[str],
+    tile: int,
+    overlap: int,
+    window: float,
+    negatives_per_positive: float,
+    min_visible: float,
+    min_piece_px: int,
+    seed: int,
+    splits: tuple[str, ...] = ("train", "val"),
+) -> Path:
+    """Write ``out_dir/{images,labels}/{split}`` tiles and ``data.yaml``; returns the data.yaml path."""
+    rng = np.random.default_rng(seed)
+    counts = {}
+    for split in splits:
+        (out_dir / "images" / split).mkdir(parents=True, exist_ok=True)
+        (out_dir / "labels" / split).mkdir(parents=True, exist_ok=True)
+        positives, negatives = [], []
+        for record in iter_scans(dataset_dir, split):
+            view = to_model_input(to_attenuation(load_scan(record)), window=window)
+            grid = tile_grid(view.shape[0], view.shape[1], tile=tile, overlap=overlap)
+            pixels = extract_tiles(view, grid)
+            for t, px in zip(grid, pixels, strict=True):
+                lines = clip_boxes_to_tile(record.boxes, t.x0, t.y0, tile, min_visible=min_visible,
+                                           min_piece_px=min_piece_px)
+                name = f"{record.scan_id}_{t.x0}_{t.y0}"
+                if lines:
+                    positives.append((name, px, lines))
+                elif px.min() < 250:  # skip pure-air tiles: nothing to learn there
+                    negatives.append((name, px, lines))
+        n_neg = min(len(negatives), int(round(negatives_per_positive * max(len(positives), 1))))
+        chosen = [negatives[i] for i in rng.choice(len(negatives), size=n_neg, replace=False)] if n_neg else []
+        for name, px, lines in positives + chosen:
+            cv2.imwrite(str(out_dir / "images" / split / f"{name}.png"), px)
+            text = "".join(f"{c} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}\n" for c, cx, cy, w, h in lines)
+            (out_dir / "labels" / split / f"{name}.txt").write_text(text)
+        counts[split] = {"positive_tiles": len(positives), "negative_tiles": n_neg}
+    data_yaml = out_dir / "data.yaml"
+    names = "\n".join(f"  {i}: {n}" for i, n in enumerate(class_names))
+    data_yaml.write_text(
+        f"path: {out_dir.resolve()}\ntrain: images/train\nval: images/val\nnames:\n{names}\n"
+    )
+    (out_dir / "tiles.json").write_text(json.dumps(counts, indent=2))
+    return data_yaml

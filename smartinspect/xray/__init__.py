@@ -1,0 +1,1 @@
+"""Container X-ray screening: decode, normalise, tile, detect, merge, empty check, verdict, overlay."""

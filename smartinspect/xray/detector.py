@@ -1,0 +1,117 @@
+"""YOLO-family contraband detector on the shared ONNX runtime. Pre- and post-processing are ours (numpy)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from smartinspect.runtime import LoadedModel
+from smartinspect.xray.preprocess import tiles_to_batch
+from smartinspect.xray.tiling import Tile, extract_tiles, merge_tile_detections, tile_grid
+from smartinspect.xray.types import Detections
+
+
+@dataclass(frozen=True)
+class DetectorParams:
+    """Operating parameters, read from the model manifest's ``params``."""
+
+    classes: tuple[str, ...]
+    tile: int = 320
+    overlap: int = 64
+    pitch_mm: float = 5.0
+    window: float = 8.0
+    batch_size: int = 8
+    min_score: float = 0.05  # kept for evaluation; the verdict applies its own thresholds
+    nms_iou: float = 0.5
+    review_threshold: float = 0.25
+    inspect_threshold: float = 0.5
+    skip_below_attenuation: float = 0.15  # tiles whose densest pixel is lighter than this hold only air
+
+    @classmethod
+    def from_manifest(cls, params: dict) -> DetectorParams:
+        known = {k: v for k, v in params.items() if k in cls.__dataclass_fields__}
+        known["classes"] = tuple(params["classes"])
+        return cls(**known)
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
+    """Greedy non-maximum suppression. boxes (N,4) xyxy; returns kept indices, best first."""
+    order = np.argsort(-scores, kind="stable")
+    keep = []
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    while order.size:
+        i = order[0]
+        keep.append(i)
+        rest = order[1:]
+        xx1 = np.maximum(boxes[i, 0], boxes[rest, 0])
+        yy1 = np.maximum(boxes[i, 1], boxes[rest, 1])
+        xx2 = np.minimum(boxes[i, 2], boxes[rest, 2])
+        yy2 = np.minimum(boxes[i, 3], boxes[rest, 3])
+        inter = np.clip(xx2 - xx1, 0, None) * np.clip(yy2 - yy1, 0, None)
+        iou = inter / np.maximum(areas[i] + areas[rest] - inter, 1e-6)
+        order = rest[iou <= iou_threshold]
+    return np.asarray(keep, dtype=np.int64)
+
+
+def decode_yolo_output(raw: np.ndarray, *, min_score: float, nms_iou: float) -> list[Detections]:
+    """(N, 4 + C, A) raw head output (cx, cy, w, h in input pixels; class scores) -> per-image detections."""
+    results = []
+    for pred in raw:
+        class_scores = pred[4:]
+        class_ids = class_scores.argmax(axis=0)
+        scores = class_scores[class_ids, np.arange(class_scores.shape[1])]
+        mask = scores >= min_score
+        if not mask.any():
+            results.append(Detections.empty())
+            continue
+        cx, cy, w, h = pred[:4, mask]
+        boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
+        scores, class_ids = scores[mask], class_ids[mask]
+        # class-aware NMS: offset boxes per class so classes never suppress each other
+        offset = class_ids[:, None].astype(np.float32) * 4096.0
+        keep = nms(boxes + offset, scores, nms_iou)
+        results.append(Detections(boxes[keep], scores[keep], class_ids[keep]))
+    return results
+
+
+class XrayDetector:
+    """Tiled detection on a full scan: ``pre_process`` -> ``forward`` -> ``post_process``; ``predict`` does all."""
+
+    def __init__(self, loaded: LoadedModel) -> None:
+        self.loaded = loaded
+        self.params = DetectorParams.from_manifest(loaded.spec.params)
+
+    @property
+    def name(self) -> str:
+        return self.loaded.spec.name
+
+    @property
+    def version(self) -> str:
+        return self.loaded.spec.version
+
+    def pre_process(self, image_u8: np.ndarray, attenuation: np.ndarray) -> tuple[list[Tile], np.ndarray]:
+        """Grid the scan and drop tiles that hold only air. Returns the kept tiles and their pixels."""
+        p = self.params
+        grid = tile_grid(image_u8.shape[0], image_u8.shape[1], tile=p.tile, overlap=p.overlap)
+        kept = [t for t in grid if attenuation[t.y0 : t.y1, t.x0 : t.x1].max() >= p.skip_below_attenuation]
+        return kept, extract_tiles(image_u8, kept)
+
+    def forward(self, tiles: np.ndarray) -> np.ndarray:
+        """(N, T, T) uint8 -> raw head output (N, 4 + C, A), in batches of ``batch_size``."""
+        outputs = []
+        for start in range(0, len(tiles), self.params.batch_size):
+            batch = tiles_to_batch(tiles[start : start + self.params.batch_size])
+            outputs.append(self.loaded.model.run(batch)[0])
+        return np.concatenate(outputs) if outputs else np.zeros((0, 4 + len(self.params.classes), 0), np.float32)
+
+    def post_process(self, raw: np.ndarray, grid: list[Tile]) -> Detections:
+        per_tile = decode_yolo_output(raw, min_score=self.params.min_score, nms_iou=self.params.nms_iou)
+        return merge_tile_detections(per_tile, grid)
+
+    def predict(self, image_u8: np.ndarray, attenuation: np.ndarray) -> Detections:
+        """(H, W) uint8 model-view image and its attenuation -> detections in image pixels."""
+        grid, tiles = self.pre_process(image_u8, attenuation)
+        if not grid:
+            return Detections.empty()
+        return self.post_process(self.forward(tiles), grid)

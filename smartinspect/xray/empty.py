@@ -1,0 +1,88 @@
+"""Empty-container verification from physics alone: find the container, then look for anything inside it.
+
+An empty container seen side-on is two corrugated side walls: every interior column carries the same wall
+attenuation w(x) from roof to floor. Content shows as attenuation rising above w(x) somewhere in the column, or
+as columns whose floor-to-roof level is beyond what walls can give.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from smartinspect.xray.types import EmptyCheck
+
+
+@dataclass(frozen=True)
+class EmptyCheckParams:
+    roof_attenuation: float = 1.5  # the roof sheet, crossed edge-on over the container width
+    min_roof_mm: float = 5000.0  # a roof row spans at least this much (a tractor cab is shorter)
+    container_height_mm: float = 2591.0
+    floor_attenuation: float = 3.5  # plywood floor crossed along the width
+    roof_skip_mm: float = 90.0
+    floor_skip_mm: float = 40.0
+    end_skip_mm: float = 180.0  # corner posts, doors and front wall
+    content_delta: float = 0.25  # rise above the column's wall level that counts as content
+    max_wall_attenuation: float = 1.2  # floor-to-roof level no pair of side walls reaches
+    min_content_mm2: float = 15_000.0  # ~ a 12 x 12 cm object: smaller specks are noise
+    content_fraction_threshold: float = 0.002
+
+
+def find_container_interior(attenuation: np.ndarray, pitch_mm: float, p: EmptyCheckParams):
+    """(x1, y1, x2, y2) of the container interior in pixels, or None when no container roof is visible."""
+    dark = attenuation > p.roof_attenuation
+    min_run = int(p.min_roof_mm / pitch_mm)
+    rows = np.flatnonzero(dark.sum(axis=1) >= min_run)
+    if rows.size == 0:
+        return None
+    roof = rows[0]
+    band = dark[roof : roof + max(2, int(60 / pitch_mm))].any(axis=0)
+    cols = np.flatnonzero(band)
+    x_left, x_right = int(cols[0]), int(cols[-1])
+    expected_floor = roof + int((p.container_height_mm - 160.0) / pitch_mm)
+    search = slice(roof + int(1800 / pitch_mm), min(attenuation.shape[0], roof + int(3200 / pitch_mm)))
+    inner_cols = slice(x_left + (x_right - x_left) // 10, x_right - (x_right - x_left) // 10)
+    profile = np.median(attenuation[search, inner_cols], axis=1)
+    below = np.flatnonzero(profile > p.floor_attenuation)
+    floor = search.start + int(below[0]) if below.size else expected_floor
+    if abs(floor - expected_floor) > int(400 / pitch_mm):  # cargo denser than the floor: trust the ISO height
+        floor = expected_floor
+    box = (
+        x_left + int(p.end_skip_mm / pitch_mm),
+        roof + int(p.roof_skip_mm / pitch_mm),
+        x_right - int(p.end_skip_mm / pitch_mm),
+        floor - int(p.floor_skip_mm / pitch_mm),
+    )
+    if box[2] - box[0] < min_run // 2 or box[3] - box[1] < int(1000 / pitch_mm):
+        return None
+    return box
+
+
+def content_mask(interior: np.ndarray, p: EmptyCheckParams) -> np.ndarray:
+    """(h, w) bool: interior pixels denser than an empty container's walls."""
+    wall = np.percentile(interior, 5, axis=0)
+    wall = cv2.medianBlur(wall.astype(np.float32)[None, :], 5)[0]
+    rise = interior - wall[None, :]
+    mask = (rise > p.content_delta) | (wall[None, :] > p.max_wall_attenuation)
+    mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    return mask.astype(bool)
+
+
+def verify_empty_container(
+    attenuation: np.ndarray, *, pitch_mm: float, declared_empty: bool | None, params: EmptyCheckParams | None = None
+) -> EmptyCheck:
+    """Is there content inside the container? (H, W) attenuation at ``pitch_mm`` mm per pixel."""
+    p = params or EmptyCheckParams()
+    box = find_container_interior(attenuation, pitch_mm, p)
+    if box is None:
+        return EmptyCheck(False, False, 0.0, None, declared_empty)
+    x1, y1, x2, y2 = box
+    mask = content_mask(attenuation[y1:y2, x1:x2], p)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    min_area_px = p.min_content_mm2 / (pitch_mm * pitch_mm)
+    big = stats[1:, cv2.CC_STAT_AREA] >= min_area_px if n > 1 else np.zeros(0, bool)
+    fraction = float(stats[1:, cv2.CC_STAT_AREA][big].sum() / mask.size) if n > 1 else 0.0
+    seen = bool(big.any()) or fraction > p.content_fraction_threshold
+    return EmptyCheck(True, seen, fraction, box, declared_empty)

@@ -1,0 +1,99 @@
+"""The X-ray service's one entry point: decoded scan in, typed :class:`ScanAnalysis` out."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from smartinspect.runtime import LoadedModel
+from smartinspect.xray.decode import to_attenuation
+from smartinspect.xray.detector import XrayDetector
+from smartinspect.xray.empty import EmptyCheckParams, verify_empty_container
+from smartinspect.xray.preprocess import resample_to_pitch, to_model_input
+from smartinspect.xray.types import Detections, EmptyCheck, Finding, ScanAnalysis
+from smartinspect.xray.verdict import decide_verdict
+
+IMPENETRABLE_ATTENUATION = 9.0  # ~ 8 counts left of 60 000: the beam did not get through
+
+
+@dataclass
+class AnalysedScan:
+    """The typed result plus what is needed to draw it (all detections, in image pixels)."""
+
+    analysis: ScanAnalysis
+    detections: Detections
+
+
+class ScanAnalyzer:
+    """Resample to the model's pitch, detect on tiles, check emptiness, decide a verdict."""
+
+    def __init__(self, loaded: LoadedModel, empty_params: EmptyCheckParams | None = None) -> None:
+        self.detector = XrayDetector(loaded)
+        self.empty_params = empty_params or EmptyCheckParams()
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.detector.params.classes)
+
+    def analyse(self, high: np.ndarray, *, pitch_mm: float, declared_empty: bool | None = None) -> AnalysedScan:
+        """``high``: decoded (H, W) uint8/uint16 gray or (H, W, 3) uint8 pseudo-colour scan."""
+        p = self.detector.params
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        attenuation, factor = resample_to_pitch(to_attenuation(high), pitch_mm=pitch_mm, model_pitch_mm=p.pitch_mm)
+        view = to_model_input(attenuation, window=p.window)
+        timings["preprocess_ms"] = _ms_since(start)
+        start = time.perf_counter()
+        detections = self.detector.predict(view, attenuation).scaled(1.0 / factor)
+        timings["detect_ms"] = _ms_since(start)
+        start = time.perf_counter()
+        empty = verify_empty_container(attenuation, pitch_mm=p.pitch_mm, declared_empty=declared_empty,
+                                       params=self.empty_params)
+        impenetrable = _impenetrable_fraction(attenuation, empty.interior_box)
+        empty = _box_to_image(empty, factor)
+        verdict, reasons = decide_verdict(
+            detections, empty, class_names=p.classes, review_threshold=p.review_threshold,
+            inspect_threshold=p.inspect_threshold, impenetrable_fraction=impenetrable,
+        )
+        timings["verdict_ms"] = _ms_since(start)
+        findings = tuple(
+            _finding(detections, i, p.classes, pitch_mm)
+            for i in np.argsort(-detections.scores)
+            if detections.scores[i] >= p.review_threshold
+        )
+        analysis = ScanAnalysis(
+            verdict=verdict, reasons=reasons, findings=findings, empty_check=empty,
+            model_name=self.detector.name, model_version=self.detector.version,
+            width=int(high.shape[1]), height=int(high.shape[0]), timings_ms=timings,
+        )
+        return AnalysedScan(analysis, detections)
+
+
+def _ms_since(start: float) -> float:
+    return round((time.perf_counter() - start) * 1e3, 2)
+
+
+def _impenetrable_fraction(attenuation: np.ndarray, box: tuple[int, int, int, int] | None) -> float:
+    if box is None:
+        return 0.0
+    x1, y1, x2, y2 = box
+    return float((attenuation[y1:y2, x1:x2] > IMPENETRABLE_ATTENUATION).mean())
+
+
+def _box_to_image(empty: EmptyCheck, factor: float) -> EmptyCheck:
+    if empty.interior_box is None or factor == 1.0:
+        return empty
+    box = tuple(int(round(v / factor)) for v in empty.interior_box)
+    return EmptyCheck(empty.container_found, empty.content_seen, empty.content_fraction, box, empty.declared_empty)
+
+
+def _finding(detections: Detections, i: int, classes: tuple[str, ...], pitch_mm: float) -> Finding:
+    box = tuple(round(float(v), 1) for v in detections.boxes[i])
+    return Finding(
+        class_name=classes[int(detections.class_ids[i])],
+        score=round(float(detections.scores[i]), 4),
+        box=box,
+        box_mm=tuple(round(v * pitch_mm, 1) for v in box),
+    )

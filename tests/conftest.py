@@ -1,0 +1,197 @@
+"""Fixtures shared by the whole suite: settings on a temp dir, databases (SQLite and PostgreSQL), the app, keys.
+
+Heavy imports (FastAPI, SQLAlchemy) wait inside the fixtures, so tests that do not use them stay light.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from smartinspect.config import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
+POSTGRES_URL_ENV = "SMARTINSPECT_TEST_POSTGRES_URL"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+# ---------------------------------------------------------------- settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for one test: everything under a temp dir, SQLite database, no model warm-up, no .env file."""
+    data_dir = tmp_path / "var"
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment="test",
+        data_dir=data_dir,
+        database_url=f"sqlite:///{data_dir / 'smartinspect.db'}",
+        blob_dir=data_dir / "blobs",
+        models_dir=tmp_path / "models",
+        mlflow_tracking_uri=f"sqlite:///{data_dir / 'mlflow.db'}",
+        onnx_warmup=False,
+    )
+
+
+# ---------------------------------------------------------------- databases
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test session (dropped afterwards); skips if none is reachable.
+
+    The server comes from ``SMARTINSPECT_TEST_POSTGRES_URL`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``);
+    the database named there is only used to create and drop the session's own database.
+    """
+    psycopg = pytest.importorskip("psycopg", reason="psycopg 3 is needed for the PostgreSQL tests")
+    from psycopg import sql
+    from sqlalchemy import make_url
+
+    from smartinspect.storage.db import normalise_database_url
+
+    url = make_url(normalise_database_url(os.environ.get(POSTGRES_URL_ENV, DEFAULT_POSTGRES_URL)))
+    admin_conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"smartinspect_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(admin_conninfo, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        where = url.render_as_string(hide_password=True)
+        pytest.skip(f"PostgreSQL not reachable at {where} (set {POSTGRES_URL_ENV}): {str(exc).splitlines()[0]}")
+    with admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin_conninfo, autocommit=True, connect_timeout=3) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def _migrated_postgres_url(postgres_url: str) -> str:
+    from smartinspect.storage.db import upgrade_database
+
+    upgrade_database(postgres_url)
+    return postgres_url
+
+
+def _empty_all_tables(url: str) -> None:
+    from sqlalchemy import text
+
+    from smartinspect.storage.db import make_engine
+    from smartinspect.storage.models import Base
+
+    engine = make_engine(url)
+    try:
+        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database migrated to head with empty tables, on SQLite (a fresh file) and on PostgreSQL.
+
+    PostgreSQL shares one database per session (migrated once) and is emptied after each test.
+    """
+    from smartinspect.storage.db import upgrade_database
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'storage.db'}"
+        upgrade_database(url)
+        yield url
+        return
+    url = request.getfixturevalue("_migrated_postgres_url")
+    upgrade_database(url)  # a no-op unless a test moved the schema
+    try:
+        yield url
+    finally:
+        _empty_all_tables(url)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    from smartinspect.storage.db import make_engine
+
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    from smartinspect.storage.db import make_session_factory
+
+    with make_session_factory(engine)() as session:
+        yield session
+
+
+# ---------------------------------------------------------------- the API
+
+
+class FakeRegistry:
+    """Stands in for ``smartinspect.runtime.ModelRegistry`` in API tests: set ``ready`` to taste."""
+
+    def __init__(self, *, ready: bool = True) -> None:
+        self.ready = ready
+        self.closed = False
+        self.errors: dict[str, str] = {}
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [{"name": "fake", "task": "test", "version": "0"}]
+
+    def get(self, name: str) -> Any:
+        raise KeyError(f"model {name!r} is not loaded; loaded models: []")
+
+    def by_task(self, task: str) -> Any:
+        raise KeyError(f"no loaded model serves task {task!r}; loaded: []")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def registry() -> Any:
+    """The model registry the app gets. Override this fixture to serve real (or richer fake) models."""
+    return FakeRegistry()
+
+
+@pytest.fixture
+def app(settings: Settings, registry: Any) -> FastAPI:
+    from smartinspect.api.app import create_app
+
+    return create_app(settings, registry=registry)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """A TestClient inside the app's lifespan (database migrated, blob store and registry on app.state)."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def make_key(app: FastAPI, client: TestClient) -> Callable[..., str]:
+    """``make_key(role)`` -> a new valid API key (``si_…``) with that role, in the app's database."""
+    from smartinspect.storage.apikeys import create_api_key
+
+    def make(role: str, *, name: str | None = None) -> str:
+        with app.state.session_factory() as session, session.begin():
+            _key, token = create_api_key(session, name=name or f"test {role}", role=role)
+        return token
+
+    return make
