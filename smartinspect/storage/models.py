@@ -35,6 +35,7 @@ class ScanStatus(StrEnum):
 class ImageFormat(StrEnum):
     png = "png"
     tiff = "tiff"
+    jpeg = "jpeg"  # 8-bit exports of real scanners (lossy; accepted, PNG/TIFF preferred)
 
 
 class FindingSource(StrEnum):

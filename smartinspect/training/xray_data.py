@@ -71,7 +71,8 @@ def build_tile_dataset(
                     positives.append((name, px, lines))
                 elif px.min() < 250:  # skip pure-air tiles: nothing to learn there
                     negatives.append((name, px, lines))
-        n_neg = min(len(negatives), int(round(negatives_per_positive * max(len(positives), 1))))
+        # at least a few negatives, so a split never ends up empty (ultralytics refuses empty splits)
+        n_neg = min(len(negatives), max(4, int(round(negatives_per_positive * len(positives)))))
         chosen = [negatives[i] for i in rng.choice(len(negatives), size=n_neg, replace=False)] if n_neg else []
         for name, px, lines in positives + chosen:
             cv2.imwrite(str(out_dir / "images" / split / f"{name}.png"), px)

@@ -1,4 +1,4 @@
-"""Decode scanner uploads (PNG/TIFF, 8- or 16-bit gray, RGB pseudo-colour) into attenuation maps.
+"""Decode scanner uploads (PNG/TIFF, 8- or 16-bit gray, RGB pseudo-colour; 8-bit JPEG exports) into attenuation maps.
 
 Bad input raises :class:`ImageRejected` with a stable code and a sentence; nothing is decoded before the header
 (size, mode, bit depth) has been checked, so decompression bombs never allocate.
@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-SUPPORTED_FORMATS = {"PNG": "png", "TIFF": "tiff"}
+SUPPORTED_FORMATS = {"PNG": "png", "TIFF": "tiff", "JPEG": "jpeg"}  # JPEG: 8-bit exports only (lossy)
 # PIL mode -> (bit depth, channels) for the modes a scanner can send.
 SUPPORTED_MODES = {
     "L": (8, 1),
@@ -61,7 +61,9 @@ def read_header(data: bytes, *, max_pixels: int, min_side: int = 32) -> ImageHea
     except Exception as exc:
         raise ImageRejected("not_an_image", f"the file is not a readable PNG or TIFF image ({exc})", 415) from exc
     if fmt not in SUPPORTED_FORMATS:
-        raise ImageRejected("unsupported_format", f"image format {fmt} is not accepted; send PNG or TIFF", 415)
+        raise ImageRejected(
+            "unsupported_format", f"image format {fmt} is not accepted; send PNG or TIFF (or an 8-bit JPEG export)", 415
+        )
     if width * height > max_pixels:
         msg = f"image is {width}x{height} = {width * height} pixels, over the limit of {max_pixels}"
         raise ImageRejected("too_many_pixels", msg, 413)

@@ -50,10 +50,10 @@ def find_container_interior(attenuation: np.ndarray, pitch_mm: float, p: EmptyCh
     if abs(floor - expected_floor) > int(400 / pitch_mm):  # cargo denser than the floor: trust the ISO height
         floor = expected_floor
     box = (
-        x_left + int(p.end_skip_mm / pitch_mm),
-        roof + int(p.roof_skip_mm / pitch_mm),
-        x_right - int(p.end_skip_mm / pitch_mm),
-        floor - int(p.floor_skip_mm / pitch_mm),
+        int(x_left + p.end_skip_mm / pitch_mm),
+        int(roof + p.roof_skip_mm / pitch_mm),
+        int(x_right - p.end_skip_mm / pitch_mm),
+        int(floor - p.floor_skip_mm / pitch_mm),
     )
     if box[2] - box[0] < min_run // 2 or box[3] - box[1] < int(1000 / pitch_mm):
         return None

@@ -9,7 +9,8 @@ from smartinspect.xray.preprocess import to_model_input
 from smartinspect.xray.types import Detections
 
 # Dual-energy ratio R = A_low / A_high at linac energies falls with atomic number (pair production grows with Z
-# at the higher energy): organic ~1.35+, light inorganic ~1.2-1.35, iron and heavier < 1.2. BGR colours follow
+# at the higher energy): organic ~1.44, light inorganic 1.33-1.37, iron and heavier 0.96-1.24 (NIST XCOM at 6/3 MeV,
+# see docs/datagen-xray.md). Boundaries 1.40 and 1.22. BGR colours follow
 # the usual scanner convention: organic orange, inorganic green, metal blue.
 MATERIAL_BGR = {"organic": (0, 140, 255), "inorganic": (60, 200, 60), "metal": (255, 120, 40)}
 CLASS_BGR = [(0, 0, 255), (255, 0, 255), (0, 215, 255), (255, 255, 0), (0, 255, 0)]
@@ -33,8 +34,8 @@ def render_overlay(
     *,
     att_low: np.ndarray | None = None,
     window: float = 8.0,
-    organic_min: float = 1.33,
-    metal_max: float = 1.2,
+    organic_min: float = 1.40,
+    metal_max: float = 1.22,
     interior_box: tuple[int, int, int, int] | None = None,
 ) -> bytes:
     """PNG bytes of a BGR overlay the size of the scan."""

@@ -109,29 +109,37 @@ def analysis_to_json(analysis: ScanAnalysis) -> dict:
     data = asdict(analysis)
     data["verdict"] = analysis.verdict.value
     data["empty_check"]["mismatch"] = analysis.empty_check.mismatch
-    return data
+    return json.loads(json.dumps(data, default=_json_number))
+
+
+def _json_number(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def analyse_scan(session: Session, blobs: BlobStore, analyzer: ScanAnalyzer, scan: Scan) -> Scan:
     """Run the pipeline on a stored scan, record the result and the clearance finding, commit.
 
-    A failure is recorded on the row (status ``failed``) and re-raised; the scan stays recoverable.
+    Any failure rolls back the partial result, records the error on the row (status ``failed``) and re-raises;
+    the blobs and the row stay, so the scan can be recovered.
     """
     try:
         header = ImageHeader(scan.image_format, scan.width, scan.height, "", scan.bit_depth, scan.channels)
         pixels = decode_pixels(blobs.get(scan.image_sha256), header)
         result = analyzer.analyse(pixels, pitch_mm=scan.pixel_pitch_mm, declared_empty=scan.declared_empty)
+        payload = analysis_to_json(result.analysis)
+        verdict = result.analysis.verdict.value
+        mark_scan_analysed(session, scan=scan, verdict=verdict, result=payload,
+                           model_name=result.analysis.model_name, model_version=result.analysis.model_version)
+        record_finding(session, source=FindingSource.xray, source_id=scan.id, verdict=verdict, payload=payload,
+                       declaration_no=scan.declaration_no)
+        session.commit()
     except Exception as exc:
         session.rollback()
         mark_scan_failed(session, scan=scan, error=f"{type(exc).__name__}: {exc}")
         session.commit()
         raise
-    payload = analysis_to_json(result.analysis)
-    mark_scan_analysed(session, scan=scan, verdict=result.analysis.verdict.value, result=payload,
-                       model_name=result.analysis.model_name, model_version=result.analysis.model_version)
-    record_finding(session, source=FindingSource.xray, source_id=scan.id, verdict=result.analysis.verdict.value,
-                   payload=payload, declaration_no=scan.declaration_no)
-    session.commit()
     return scan
 
 

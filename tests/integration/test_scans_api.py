@@ -145,3 +145,24 @@ def test_roles(client, make_key, sample_scans, role, post, get):
 def test_unknown_scan_is_404(client, make_key):
     resp = client.get("/v1/scans/doesnotexist", headers={"X-API-Key": make_key("officer")})
     assert resp.status_code == 404 and resp.json()["error"]["code"] == "scan_not_found"
+
+
+def test_scan_flow_on_both_databases(db_url, settings, xray_registry, sample_scans):
+    """The same intake, idempotent retry and read, on SQLite and on the real PostgreSQL server."""
+    from fastapi.testclient import TestClient
+
+    from smartinspect.api.app import create_app
+    from smartinspect.storage.apikeys import create_api_key
+
+    settings.database_url = db_url
+    app = create_app(settings, registry=xray_registry)
+    with TestClient(app) as client:
+        with app.state.session_factory() as session, session.begin():
+            _key, token = create_api_key(session, name="pg portal", role="scanner")
+        first = _post(client, token, sample_scans["firearm"], idem="db-1", declaration_no="DEC-PG")
+        again = _post(client, token, sample_scans["firearm"], idem="db-1", declaration_no="DEC-PG")
+        assert (first.status_code, again.status_code) == (201, 200)
+        assert first.json()["id"] == again.json()["id"]
+        got = client.get(f"/v1/scans/{first.json()['id']}", headers={"X-API-Key": token}).json()
+        assert got["status"] == "analysed" and got["declaration_no"] == "DEC-PG"
+        assert _count(app) == 1 and _count(app, ClearanceFinding) == 1

@@ -65,7 +65,7 @@ async def submit_scan(
     blobs: BlobStoreDep,
     registry: RegistryDep,
     settings: SettingsDep,
-    image: Annotated[UploadFile, File(description="PNG or TIFF; 8/16-bit gray or 8-bit RGB pseudo-colour")],
+    image: Annotated[UploadFile, File(description="PNG or TIFF; 8/16-bit gray or 8-bit RGB pseudo-colour (8-bit JPEG accepted)")],
     scanner_id: Annotated[str, Form(min_length=1, max_length=64)],
     container_no: Annotated[str, Form(description="ISO 6346, check digit verified")],
     scanned_at: Annotated[datetime, Form(description="ISO 8601; naive times are taken as UTC")],

@@ -27,6 +27,7 @@ def _tiff(array: np.ndarray) -> bytes:
         (np.full((64, 80), 200, np.uint8), _png, 8, 1),
         (np.full((64, 80, 3), 200, np.uint8), _png, 8, 3),
         (np.full((64, 80), 60000, np.uint16), _tiff, 16, 1),
+        (np.full((64, 80, 3), 200, np.uint8), lambda a: cv2.imencode(".jpg", a)[1].tobytes(), 8, 3),
     ],
 )
 def test_accepted_images(array, encode, bit_depth, channels):
@@ -43,9 +44,10 @@ def _float_tiff() -> bytes:
     return buf.getvalue()
 
 
-def _jpeg() -> bytes:
-    ok, buf = cv2.imencode(".jpg", np.zeros((64, 64), np.uint8))
-    return buf.tobytes()
+def _gif() -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(np.zeros((64, 64), np.uint8)).save(buf, format="GIF")
+    return buf.getvalue()
 
 
 @pytest.mark.parametrize(
@@ -53,7 +55,7 @@ def _jpeg() -> bytes:
     [
         (b"", "empty_file", 400),
         (b"%PDF-1.7 not an image at all", "not_an_image", 415),
-        (_jpeg(), "unsupported_format", 415),
+        (_gif(), "unsupported_format", 415),
         (_float_tiff(), "unsupported_bit_depth", 422),
         (_png(np.zeros((8, 8), np.uint8)), "image_too_small", 422),
     ],

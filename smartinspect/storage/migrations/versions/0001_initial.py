@@ -70,7 +70,7 @@ def upgrade() -> None:
         ),
         sa.UniqueConstraint("api_key_id", "idempotency_key", name="uq_scans_api_key_id_idempotency_key"),
         sa.CheckConstraint("status IN ('received', 'analysed', 'failed')", name="ck_scans_status"),
-        sa.CheckConstraint("image_format IN ('png', 'tiff')", name="ck_scans_image_format"),
+        sa.CheckConstraint("image_format IN ('png', 'tiff', 'jpeg')", name="ck_scans_image_format"),
     )
     op.create_index("ix_scans_container_no", "scans", ["container_no"])
     op.create_index("ix_scans_declaration_no", "scans", ["declaration_no"])
