@@ -8,7 +8,7 @@ import numpy as np
 
 from smartinspect.runtime import LoadedModel
 from smartinspect.xray.preprocess import tiles_to_batch
-from smartinspect.xray.tiling import Tile, extract_tiles, merge_tile_detections, tile_grid
+from smartinspect.xray.tiling import Tile, extract_tiles, merge_tile_detections, occupied_region, tile_grid
 from smartinspect.xray.types import Detections
 
 
@@ -26,7 +26,7 @@ class DetectorParams:
     nms_iou: float = 0.5
     review_threshold: float = 0.25
     inspect_threshold: float = 0.5
-    skip_below_attenuation: float = 0.15  # tiles whose densest pixel is lighter than this hold only air
+    skip_below_attenuation: float = 0.15  # lighter than a thin steel sheet: air, nothing to find
 
     @classmethod
     def from_manifest(cls, params: dict) -> DetectorParams:
@@ -91,11 +91,16 @@ class XrayDetector:
         return self.loaded.spec.version
 
     def pre_process(self, image_u8: np.ndarray, attenuation: np.ndarray) -> tuple[list[Tile], np.ndarray]:
-        """Grid the scan and drop tiles that hold only air. Returns the kept tiles and their pixels."""
+        """Grid the region that holds anything but air (the beam is taller and longer than the truck).
+
+        Returns the tiles and their pixels.
+        """
         p = self.params
-        grid = tile_grid(image_u8.shape[0], image_u8.shape[1], tile=p.tile, overlap=p.overlap)
-        kept = [t for t in grid if attenuation[t.y0 : t.y1, t.x0 : t.x1].max() >= p.skip_below_attenuation]
-        return kept, extract_tiles(image_u8, kept)
+        roi = occupied_region(attenuation, min_attenuation=p.skip_below_attenuation)
+        if roi is None:
+            return [], np.zeros((0, p.tile, p.tile), np.uint8)
+        grid = tile_grid(image_u8.shape[0], image_u8.shape[1], tile=p.tile, overlap=p.overlap, roi=roi)
+        return grid, extract_tiles(image_u8, grid)
 
     def forward(self, tiles: np.ndarray) -> np.ndarray:
         """(N, T, T) uint8 -> raw head output (N, 4 + C, A), in batches of ``batch_size``."""

@@ -19,26 +19,30 @@ from smartinspect.xray.types import EmptyCheck
 class EmptyCheckParams:
     roof_attenuation: float = 1.5  # the roof sheet, crossed edge-on over the container width
     min_roof_mm: float = 5000.0  # a roof row spans at least this much (a tractor cab is shorter)
+    roof_band_mm: float = 60.0  # corrugation depth of a roof panel, plus margin
     container_height_mm: float = 2591.0
     floor_attenuation: float = 3.5  # plywood floor crossed along the width
     roof_skip_mm: float = 90.0
     floor_skip_mm: float = 40.0
     end_skip_mm: float = 180.0  # corner posts, doors and front wall
-    content_delta: float = 0.25  # rise above the column's wall level that counts as content
+    content_delta: float = 0.08  # rise above the column wall level that counts as content (noise sigma ~0.005)
     max_wall_attenuation: float = 1.2  # floor-to-roof level no pair of side walls reaches
-    min_content_mm2: float = 15_000.0  # ~ a 12 x 12 cm object: smaller specks are noise
+    min_content_mm2: float = 6_000.0  # ~ an 8 x 8 cm object (a pistol is ~ 20 x 13 cm): smaller specks are noise
     content_fraction_threshold: float = 0.002
 
 
 def find_container_interior(attenuation: np.ndarray, pitch_mm: float, p: EmptyCheckParams):
     """(x1, y1, x2, y2) of the container interior in pixels, or None when no container roof is visible."""
     dark = attenuation > p.roof_attenuation
+    # the corrugated roof waves up and down across rows: pool a roof-deep band before counting
+    depth = max(3, int(round(p.roof_band_mm / pitch_mm)) | 1)
+    pooled = cv2.dilate(dark.astype(np.uint8), np.ones((depth, 1), np.uint8)).astype(bool)
     min_run = int(p.min_roof_mm / pitch_mm)
-    rows = np.flatnonzero(dark.sum(axis=1) >= min_run)
+    rows = np.flatnonzero(pooled.sum(axis=1) >= min_run)
     if rows.size == 0:
         return None
-    roof = rows[0]
-    band = dark[roof : roof + max(2, int(60 / pitch_mm))].any(axis=0)
+    roof = int(rows[0])
+    band = pooled[roof : roof + depth].any(axis=0)
     cols = np.flatnonzero(band)
     x_left, x_right = int(cols[0]), int(cols[-1])
     expected_floor = roof + int((p.container_height_mm - 160.0) / pitch_mm)

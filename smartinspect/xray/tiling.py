@@ -13,11 +13,15 @@ EDGE_MARGIN_PX = 3.0  # a box this close to an inner tile edge was cut by the ti
 
 @dataclass(frozen=True)
 class Tile:
+    """A square tile at (x0, y0). The tiled region spans [origin, image size); edges inside it may cut objects."""
+
     x0: int
     y0: int
     size: int
     image_width: int
     image_height: int
+    origin_x: int = 0
+    origin_y: int = 0
 
     @property
     def x1(self) -> int:
@@ -29,7 +33,8 @@ class Tile:
 
     def inner_edges(self) -> tuple[bool, bool, bool, bool]:
         """Which sides (left, top, right, bottom) lie inside the image, so objects there may be cut."""
-        return (self.x0 > 0, self.y0 > 0, self.x1 < self.image_width, self.y1 < self.image_height)
+        return (self.x0 > self.origin_x, self.y0 > self.origin_y, self.x1 < self.image_width,
+                self.y1 < self.image_height)
 
 
 def _starts(length: int, tile: int, stride: int) -> list[int]:
@@ -40,16 +45,31 @@ def _starts(length: int, tile: int, stride: int) -> list[int]:
     return sorted(set(starts))
 
 
-def tile_grid(height: int, width: int, *, tile: int, overlap: int) -> list[Tile]:
-    """Tiles of ``tile`` px covering the image with at least ``overlap`` px shared between neighbours."""
+def tile_grid(
+    height: int, width: int, *, tile: int, overlap: int, roi: tuple[int, int, int, int] | None = None
+) -> list[Tile]:
+    """Tiles of ``tile`` px covering the image, or only ``roi`` (x0, y0, x1, y1), with ``overlap`` px shared."""
     if not 0 <= overlap < tile:
         raise ValueError(f"overlap must be in [0, tile), got overlap={overlap}, tile={tile}")
+    rx0, ry0, rx1, ry1 = roi if roi is not None else (0, 0, width, height)
     stride = tile - overlap
     return [
-        Tile(x0, y0, tile, width, height)
-        for y0 in _starts(height, tile, stride)
-        for x0 in _starts(width, tile, stride)
+        Tile(rx0 + x0, ry0 + y0, tile, rx1, ry1, rx0, ry0)
+        for y0 in _starts(ry1 - ry0, tile, stride)
+        for x0 in _starts(rx1 - rx0, tile, stride)
     ]
+
+
+def occupied_region(attenuation: np.ndarray, *, min_attenuation: float, margin: int = 8):
+    """(x0, y0, x1, y1) around every pixel at least ``min_attenuation``, or None when there is only air."""
+    occupied = attenuation >= min_attenuation
+    rows = np.flatnonzero(occupied.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(occupied.any(axis=0))
+    height, width = attenuation.shape
+    return (max(0, int(cols[0]) - margin), max(0, int(rows[0]) - margin),
+            min(width, int(cols[-1]) + 1 + margin), min(height, int(rows[-1]) + 1 + margin))
 
 
 def extract_tiles(image: np.ndarray, grid: list[Tile], *, pad_value: int = 255) -> np.ndarray:
@@ -68,7 +88,7 @@ def _cut_flags(boxes: np.ndarray, tile: Tile) -> np.ndarray:
     """(N,) bool: the box touches an edge of ``tile`` that lies inside the image."""
     left, top, right, bottom = tile.inner_edges()
     local = boxes - np.array([tile.x0, tile.y0, tile.x0, tile.y0], dtype=np.float32)
-    limit = min(tile.size, tile.image_width - tile.x0), min(tile.size, tile.image_height - tile.y0)
+    limit = tile.size, tile.size
     return (
         (left & (local[:, 0] <= EDGE_MARGIN_PX))
         | (top & (local[:, 1] <= EDGE_MARGIN_PX))
