@@ -79,8 +79,8 @@ def run_xray_benchmark(*, n_scans: int = 10, seed: int = 4242) -> dict:
                                                   overlap=p.overlap), scans)
 
     def recall(dets: list[Detections]) -> float:
-        evals = [ScanEval(s.manifest["scan_id"], [(c, list(b)) for c, *b in s.boxes], d, False, False, False,
-                          True, 0.0) for s, d in zip(scans, dets, strict=True)]
+        evals = [ScanEval(f"bench-{i}", [(c, list(b)) for c, *b in s.boxes], d, False, False, False, True, 0.0)
+                 for i, (s, d) in enumerate(zip(scans, dets, strict=True))]
         return round(recall_at(evals, p.inspect_threshold), 4)
 
     import onnxruntime

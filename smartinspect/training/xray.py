@@ -54,7 +54,7 @@ def ensure_dataset(out_dir: Path, *, n_scans: int, seed: int, splits: tuple[floa
         if info.get("seed") == seed and info.get("n_scans") == n_scans:
             return out_dir
         shutil.rmtree(out_dir)
-    generate_dataset(out_dir, n_scans=n_scans, seed=seed, splits=splits, progress=True)
+    generate_dataset(out_dir, n_scans=n_scans, seed=seed, splits=splits, workers=2, progress=True)
     return out_dir
 
 

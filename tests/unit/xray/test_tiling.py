@@ -75,3 +75,21 @@ def test_duplicates_from_overlapping_tiles_keep_the_best_score():
     b = Detections(np.array([[6, 10, 44, 40]], np.float32), np.array([0.8]), np.array([2]))
     merged = merge_tile_detections([a, b], grid)
     assert len(merged) == 1 and merged.scores[0] == pytest.approx(0.8)
+
+
+def test_only_the_occupied_region_is_tiled():
+    from smartinspect.xray.tiling import occupied_region
+
+    att = np.zeros((900, 3000), np.float32)
+    assert occupied_region(att, min_attenuation=0.15) is None
+    att[150:880, 100:2800] = 1.0
+    roi = occupied_region(att, min_attenuation=0.15, margin=8)
+    assert roi == (92, 142, 2808, 888)
+    grid = tile_grid(900, 3000, tile=320, overlap=64, roi=roi)
+    full = tile_grid(900, 3000, tile=320, overlap=64)
+    assert len(grid) < len(full)
+    covered = np.zeros(att.shape, bool)
+    for t in grid:
+        covered[t.y0 : t.y1, t.x0 : t.x1] = True
+    assert covered[150:880, 100:2800].all()
+    assert not grid[0].inner_edges()[0] and not grid[0].inner_edges()[1]  # ROI borders cut nothing
