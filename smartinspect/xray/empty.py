@@ -20,7 +20,9 @@ class EmptyCheckParams:
     roof_attenuation: float = 1.5  # the roof sheet, crossed edge-on over the container width
     min_roof_mm: float = 5000.0  # a roof row spans at least this much (a tractor cab is shorter)
     roof_band_mm: float = 60.0  # corrugation depth of a roof panel, plus margin
-    container_height_mm: float = 2591.0
+    roof_gap_mm: float = 200.0  # a longer break in the roof line ends the container (a cab roof is not ours)
+    container_heights_mm: tuple[float, ...] = (2591.0, 2896.0)  # ISO standard and high-cube
+    floor_tolerance_mm: float = 150.0
     floor_attenuation: float = 3.5  # plywood floor crossed along the width
     roof_skip_mm: float = 90.0
     floor_skip_mm: float = 40.0
@@ -43,16 +45,15 @@ def find_container_interior(attenuation: np.ndarray, pitch_mm: float, p: EmptyCh
         return None
     roof = int(rows[0])
     band = pooled[roof : roof + depth].any(axis=0)
-    cols = np.flatnonzero(band)
-    x_left, x_right = int(cols[0]), int(cols[-1])
-    expected_floor = roof + int((p.container_height_mm - 160.0) / pitch_mm)
+    x_left, x_right = _longest_run(np.flatnonzero(band), max_gap=int(p.roof_gap_mm / pitch_mm))
+    expected = [roof + int((h - 160.0) / pitch_mm) for h in p.container_heights_mm]  # floor top under the roof
     search = slice(roof + int(1800 / pitch_mm), min(attenuation.shape[0], roof + int(3200 / pitch_mm)))
     inner_cols = slice(x_left + (x_right - x_left) // 10, x_right - (x_right - x_left) // 10)
     profile = np.median(attenuation[search, inner_cols], axis=1)
     below = np.flatnonzero(profile > p.floor_attenuation)
-    floor = search.start + int(below[0]) if below.size else expected_floor
-    if abs(floor - expected_floor) > int(400 / pitch_mm):  # cargo denser than the floor: trust the ISO height
-        floor = expected_floor
+    floor = search.start + int(below[0]) if below.size else expected[0]
+    if min(abs(floor - e) for e in expected) > p.floor_tolerance_mm / pitch_mm:
+        floor = expected[0]  # dense cargo (ore, steel) looked like the floor: trust the ISO height
     box = (
         int(x_left + p.end_skip_mm / pitch_mm),
         int(roof + p.roof_skip_mm / pitch_mm),
@@ -62,6 +63,15 @@ def find_container_interior(attenuation: np.ndarray, pitch_mm: float, p: EmptyCh
     if box[2] - box[0] < min_run // 2 or box[3] - box[1] < int(1000 / pitch_mm):
         return None
     return box
+
+
+def _longest_run(cols: np.ndarray, *, max_gap: int) -> tuple[int, int]:
+    """First and last column of the longest run of ``cols`` whose steps are at most ``max_gap``."""
+    breaks = np.flatnonzero(np.diff(cols) > max_gap)
+    starts = np.concatenate([[0], breaks + 1])
+    ends = np.concatenate([breaks, [len(cols) - 1]])
+    best = int(np.argmax(cols[ends] - cols[starts]))
+    return int(cols[starts[best]]), int(cols[ends[best]])
 
 
 def content_mask(interior: np.ndarray, p: EmptyCheckParams) -> np.ndarray:
