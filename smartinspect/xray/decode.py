@@ -1,6 +1,6 @@
 """Decode scanner uploads (PNG/TIFF, 8- or 16-bit gray, RGB pseudo-colour; 8-bit JPEG exports) into attenuation maps.
 
-Bad input raises :class:`ImageRejected` with a stable code and a sentence; nothing is decoded before the header
+Bad input raises :class:`UploadRejected` with a stable code and a sentence; nothing is decoded before the header
 (size, mode, bit depth) has been checked, so decompression bombs never allocate.
 """
 
@@ -28,8 +28,8 @@ SUPPORTED_MODES = {
 }
 
 
-class ImageRejected(ValueError):
-    """An upload that is not a usable X-ray image. ``status`` is the HTTP status the API should answer."""
+class UploadRejected(ValueError):
+    """An upload (image or metadata) that cannot be used. ``status`` is the HTTP status the API should answer."""
 
     def __init__(self, code: str, message: str, status: int = 422) -> None:
         super().__init__(message)
@@ -51,7 +51,7 @@ class ImageHeader:
 def read_header(data: bytes, *, max_pixels: int, min_side: int = 32) -> ImageHeader:
     """Check format, size and bit depth from the header alone."""
     if not data:
-        raise ImageRejected("empty_file", "the uploaded file is empty", 400)
+        raise UploadRejected("empty_file", "the uploaded file is empty", 400)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -59,19 +59,19 @@ def read_header(data: bytes, *, max_pixels: int, min_side: int = 32) -> ImageHea
             with Image.open(io.BytesIO(data)) as img:
                 fmt, (width, height), mode = img.format, img.size, img.mode
     except Exception as exc:
-        raise ImageRejected("not_an_image", f"the file is not a readable PNG or TIFF image ({exc})", 415) from exc
+        raise UploadRejected("not_an_image", f"the file is not a readable PNG or TIFF image ({exc})", 415) from exc
     if fmt not in SUPPORTED_FORMATS:
-        raise ImageRejected(
+        raise UploadRejected(
             "unsupported_format", f"image format {fmt} is not accepted; send PNG or TIFF (or an 8-bit JPEG export)", 415
         )
     if width * height > max_pixels:
         msg = f"image is {width}x{height} = {width * height} pixels, over the limit of {max_pixels}"
-        raise ImageRejected("too_many_pixels", msg, 413)
+        raise UploadRejected("too_many_pixels", msg, 413)
     if min(width, height) < min_side:
-        raise ImageRejected("image_too_small", f"image is {width}x{height}; each side must be >= {min_side}", 422)
+        raise UploadRejected("image_too_small", f"image is {width}x{height}; each side must be >= {min_side}", 422)
     if mode not in SUPPORTED_MODES:
         msg = f"image mode {mode!r} is not accepted; send 8- or 16-bit grayscale, or 8-bit RGB pseudo-colour"
-        raise ImageRejected("unsupported_bit_depth", msg, 422)
+        raise UploadRejected("unsupported_bit_depth", msg, 422)
     bit_depth, channels = SUPPORTED_MODES[mode]
     return ImageHeader(SUPPORTED_FORMATS[fmt], width, height, mode, bit_depth, channels)
 
@@ -81,15 +81,15 @@ def decode_pixels(data: bytes, header: ImageHeader) -> np.ndarray:
     buffer = np.frombuffer(data, dtype=np.uint8)
     image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
     if image is None:
-        raise ImageRejected("corrupt_image", "the image data is corrupt or truncated and could not be decoded", 422)
+        raise UploadRejected("corrupt_image", "the image data is corrupt or truncated and could not be decoded", 422)
     if image.shape[0] != header.height or image.shape[1] != header.width:
-        raise ImageRejected("corrupt_image", "decoded size differs from the header: the file is corrupt", 422)
+        raise UploadRejected("corrupt_image", "decoded size differs from the header: the file is corrupt", 422)
     if image.ndim == 3 and image.shape[2] == 4:
         image = image[:, :, :3]
     if image.ndim == 3 and image.shape[2] == 2:
         image = image[:, :, 0]
     if image.dtype not in (np.uint8, np.uint16):
-        raise ImageRejected("unsupported_bit_depth", f"decoded sample type {image.dtype} is not 8 or 16 bit", 422)
+        raise UploadRejected("unsupported_bit_depth", f"decoded sample type {image.dtype} is not 8 or 16 bit", 422)
     return image
 
 

@@ -23,7 +23,7 @@ from smartinspect.runtime import ModelRegistry
 from smartinspect.storage.blobs import BlobStore
 from smartinspect.storage.models import FindingSource, Scan, ScanStatus
 from smartinspect.storage.scans import add_scan, mark_scan_analysed, mark_scan_failed, record_finding
-from smartinspect.xray.decode import ImageHeader, ImageRejected, decode_pixels, read_header
+from smartinspect.xray.decode import ImageHeader, UploadRejected, decode_pixels, read_header
 from smartinspect.xray.pipeline import ScanAnalyzer
 from smartinspect.xray.types import Detections, ScanAnalysis
 
@@ -66,11 +66,11 @@ def check_container_number(raw: str) -> str:
     try:
         return verify_container_number(raw)
     except ValueError as exc:
-        raise ImageRejected("invalid_container_number", str(exc), 422) from exc
+        raise UploadRejected("invalid_container_number", str(exc), 422) from exc
 
 
 def check_upload(image: bytes, image_low: bytes | None, settings: Settings) -> CheckedUpload:
-    """Header checks first (format, pixels, bit depth), then decoding; raises :class:`ImageRejected`."""
+    """Header checks first (format, pixels, bit depth), then decoding; raises :class:`UploadRejected`."""
     header = read_header(image, max_pixels=settings.max_image_pixels, min_side=settings.min_image_side)
     pixels = decode_pixels(image, header)
     low_pixels = None
@@ -80,7 +80,7 @@ def check_upload(image: bytes, image_low: bytes | None, settings: Settings) -> C
             msg = (f"the second energy channel must be a gray image the size of the first "
                    f"({header.width}x{header.height}); got {low_header.width}x{low_header.height} "
                    f"with {low_header.channels} channel(s)")
-            raise ImageRejected("energy_channel_mismatch", msg, 422)
+            raise UploadRejected("energy_channel_mismatch", msg, 422)
         low_pixels = decode_pixels(image_low, low_header)
     return CheckedUpload(image, header, pixels, image_low, low_pixels)
 
@@ -125,8 +125,7 @@ def analyse_scan(session: Session, blobs: BlobStore, analyzer: ScanAnalyzer, sca
     the blobs and the row stay, so the scan can be recovered.
     """
     try:
-        header = ImageHeader(scan.image_format, scan.width, scan.height, "", scan.bit_depth, scan.channels)
-        pixels = decode_pixels(blobs.get(scan.image_sha256), header)
+        pixels = decode_pixels(blobs.get(scan.image_sha256), _stored_header(scan))
         result = analyzer.analyse(pixels, pitch_mm=scan.pixel_pitch_mm, declared_empty=scan.declared_empty)
         payload = analysis_to_json(result.analysis)
         verdict = result.analysis.verdict.value
@@ -141,6 +140,10 @@ def analyse_scan(session: Session, blobs: BlobStore, analyzer: ScanAnalyzer, sca
         session.commit()
         raise
     return scan
+
+
+def _stored_header(scan: Scan, channels: int | None = None) -> ImageHeader:
+    return ImageHeader(scan.image_format, scan.width, scan.height, "", scan.bit_depth, channels or scan.channels)
 
 
 def stored_detections(scan: Scan, class_names: list[str]) -> Detections:
@@ -158,12 +161,10 @@ def render_stored_overlay(blobs: BlobStore, analyzer: ScanAnalyzer, scan: Scan) 
     from smartinspect.xray.decode import to_attenuation
     from smartinspect.xray.overlay import render_overlay
 
-    header = ImageHeader(scan.image_format, scan.width, scan.height, "", scan.bit_depth, scan.channels)
-    high = decode_pixels(blobs.get(scan.image_sha256), header)
+    high = decode_pixels(blobs.get(scan.image_sha256), _stored_header(scan))
     low = None
     if scan.image_low_sha256:
-        low_header = ImageHeader(scan.image_format, scan.width, scan.height, "", scan.bit_depth, 1)
-        low = to_attenuation(decode_pixels(blobs.get(scan.image_low_sha256), low_header))
+        low = to_attenuation(decode_pixels(blobs.get(scan.image_low_sha256), _stored_header(scan, channels=1)))
     box = (scan.result or {}).get("empty_check", {}).get("interior_box")
     return render_overlay(to_attenuation(high), stored_detections(scan, analyzer.class_names), analyzer.class_names,
                           att_low=low, window=analyzer.detector.params.window,

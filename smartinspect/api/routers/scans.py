@@ -16,7 +16,7 @@ from smartinspect.api.uploads import read_limited
 from smartinspect.storage.models import Scan, ScanStatus
 from smartinspect.storage.roles import Role
 from smartinspect.storage.scans import IdempotencyKeyReused, get_scan
-from smartinspect.xray.decode import ImageRejected
+from smartinspect.xray.decode import UploadRejected
 from smartinspect.xray.pipeline import ScanAnalyzer
 from smartinspect.xray.service import (
     XRAY_TASK,
@@ -86,7 +86,7 @@ async def submit_scan(
             scanned_at=scanned_at if scanned_at.tzinfo else scanned_at.replace(tzinfo=UTC),
         )
         upload = await run_in_threadpool(check_upload, raw, raw_low, settings)
-    except ImageRejected as exc:
+    except UploadRejected as exc:
         raise ApiError(exc.status, exc.code, exc.message) from exc
     try:
         scan, created = await run_in_threadpool(

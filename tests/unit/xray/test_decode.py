@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from smartinspect.xray.decode import ImageRejected, decode_pixels, read_header, to_attenuation
+from smartinspect.xray.decode import UploadRejected, decode_pixels, read_header, to_attenuation
 
 
 def _png(array: np.ndarray) -> bytes:
@@ -61,7 +61,7 @@ def _gif() -> bytes:
     ],
 )
 def test_rejected_images(data, code, status):
-    with pytest.raises(ImageRejected) as err:
+    with pytest.raises(UploadRejected) as err:
         header = read_header(data, max_pixels=10_000)
         decode_pixels(data, header)
     assert err.value.code == code and err.value.status == status
@@ -70,7 +70,7 @@ def test_rejected_images(data, code, status):
 def test_decompression_bomb_rejected_from_header_alone():
     # A 20000 x 20000 PNG compresses to a few hundred kB; the header check refuses it before decoding.
     bomb = _png(np.zeros((20000, 20000), np.uint8))
-    with pytest.raises(ImageRejected) as err:
+    with pytest.raises(UploadRejected) as err:
         read_header(bomb, max_pixels=40_000_000)
     assert err.value.code == "too_many_pixels" and err.value.status == 413
 
@@ -79,7 +79,7 @@ def test_truncated_png_rejected():
     rng = np.random.default_rng(0)
     data = _png(rng.integers(0, 65535, (200, 200), dtype=np.uint16))
     truncated = data[: len(data) // 2]
-    with pytest.raises(ImageRejected) as err:
+    with pytest.raises(UploadRejected) as err:
         decode_pixels(truncated, read_header(truncated, max_pixels=10**6))
     assert err.value.code == "corrupt_image"
 
