@@ -148,6 +148,9 @@ def train_xray(config_path: Path, *, settings: Settings | None = None) -> Path:
         start = time.time()
         best = train_yolo(cfg, data_yaml, run_dir, mlflow)
         mlflow.log_metric("train_seconds", time.time() - start)
+        for plot in sorted((run_dir / "yolo").glob("*")):  # PR/F1 curves, confusion matrix, results.csv
+            if plot.suffix in {".png", ".jpg", ".csv"}:
+                mlflow.log_artifact(str(plot), artifact_path="training")
         onnx_path = export_onnx(best, imgsz=cfg.model["imgsz"])
         sample = _sample_tiles(data_yaml.parent / "images" / "val", n=8)
         parity = check_parity(best, onnx_path, sample)
