@@ -77,8 +77,9 @@ def train_yolo(cfg: XrayTrainConfig, data_yaml: Path, run_dir: Path, mlflow) -> 
     kwargs = dict(
         data=str(data_yaml), imgsz=cfg.model["imgsz"], epochs=cfg.model["epochs"], batch=cfg.model["batch"],
         workers=cfg.model["workers"], patience=cfg.model["patience"], device="cpu", pretrained=False,
-        seed=cfg.seed, deterministic=True, plots=True, project=str(run_dir), name="yolo", exist_ok=True,
-        amp=False, verbose=False, **cfg.augment,
+        seed=cfg.seed, deterministic=True, plots=True, project=str(run_dir.resolve()), name="yolo", exist_ok=True,
+        amp=False, verbose=False, optimizer=cfg.model.get("optimizer", "auto"), lr0=cfg.model.get("lr0", 0.01),
+        warmup_epochs=cfg.model.get("warmup_epochs", 3.0), **cfg.augment,
     )
     if cfg.model.get("time_hours"):
         kwargs["time"] = cfg.model["time_hours"]
@@ -148,7 +149,7 @@ def train_xray(config_path: Path, *, settings: Settings | None = None) -> Path:
         start = time.time()
         best = train_yolo(cfg, data_yaml, run_dir, mlflow)
         mlflow.log_metric("train_seconds", time.time() - start)
-        for plot in sorted((run_dir / "yolo").glob("*")):  # PR/F1 curves, confusion matrix, results.csv
+        for plot in sorted(best.parent.parent.glob("*")):  # PR/F1 curves, confusion matrix, results.csv
             if plot.suffix in {".png", ".jpg", ".csv"}:
                 mlflow.log_artifact(str(plot), artifact_path="training")
         onnx_path = export_onnx(best, imgsz=cfg.model["imgsz"])
