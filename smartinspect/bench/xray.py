@@ -78,10 +78,11 @@ def run_xray_benchmark(*, n_scans: int = 10, seed: int = 4242) -> dict:
     sahi, sahi_s = _timed(lambda s: _sahi_predict(sahi_model, s.high, window=p.window, tile=p.tile,
                                                   overlap=p.overlap), scans)
 
-    def recall(dets: list[Detections]) -> float:
+    def recall(dets: list[Detections]) -> dict[str, float]:
         evals = [ScanEval(f"bench-{i}", [(c, list(b)) for c, *b in s.boxes], d, False, False, False, True, 0.0)
                  for i, (s, d) in enumerate(zip(scans, dets, strict=True))]
-        return round(recall_at(evals, p.inspect_threshold), 4)
+        thresholds = {"inspect": p.inspect_threshold, "review": p.review_threshold, "0.25": 0.25}
+        return {name: round(recall_at(evals, t), 4) for name, t in thresholds.items()}
 
     import onnxruntime
     import sahi as sahi_pkg
@@ -90,7 +91,8 @@ def run_xray_benchmark(*, n_scans: int = 10, seed: int = 4242) -> dict:
     return {
         "scans": n_scans,
         "scan_size": list(scans[0].high.shape[::-1]),
-        "tile": p.tile, "overlap": p.overlap, "threshold": p.inspect_threshold,
+        "tile": p.tile, "overlap": p.overlap,
+        "thresholds": {"inspect": p.inspect_threshold, "review": p.review_threshold},
         "ours_onnxruntime": {"seconds_per_scan": round(ours_s / n_scans, 4), "scans_per_s": round(n_scans / ours_s, 3),
                              "recall": recall(ours), "providers": loaded.model.providers},
         "baseline_ultralytics_sahi": {"seconds_per_scan": round(sahi_s / n_scans, 4),
