@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import cv2
+import pytest
 from sqlalchemy import select
 
 from smartinspect.storage.models import Scan, ScanStatus
@@ -44,11 +45,11 @@ def test_failed_analysis_is_recorded_and_recovered(client, app, settings, make_k
     with app.state.session_factory() as session:
         scan = session.get(Scan, scan_id)
         assert scan.status == ScanStatus.received
-        try:
+        with pytest.raises(MemoryError):
             analyse_scan(session, app.state.blob_store, ExplodingModel(), scan)
-        except MemoryError:
-            pass
-        assert session.get(Scan, scan_id).status == ScanStatus.failed
+        failed = session.get(Scan, scan_id)
+        assert failed.status == ScanStatus.failed and "killed during inference" in failed.error
+        assert failed.result is None  # nothing half-written
     # the blob is intact and the row is complete: recovery finishes the work with the real model
     settings.models_dir = xray_registry.get("xray-detector").spec.file.parent.parent
     assert recover_pending_scans(settings) == [scan_id]
