@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,7 +113,6 @@ class ModelRegistry:
     def __init__(self, models: dict[str, LoadedModel], errors: dict[str, str] | None = None) -> None:
         self._models = dict(models)
         self.errors = dict(errors or {})
-        self._lock = threading.Lock()
 
     @classmethod
     def from_directory(
@@ -170,5 +168,4 @@ class ModelRegistry:
         return [m.describe() for m in self._models.values()]
 
     def close(self) -> None:
-        with self._lock:
-            self._models.clear()
+        self._models.clear()

@@ -118,14 +118,17 @@ def _json_number(value):
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def analyse_scan(session: Session, blobs: BlobStore, analyzer: ScanAnalyzer, scan: Scan) -> Scan:
+def analyse_scan(session: Session, blobs: BlobStore, analyzer: ScanAnalyzer, scan: Scan,
+                 pixels: np.ndarray | None = None) -> Scan:
     """Run the pipeline on a stored scan, record the result and the clearance finding, commit.
 
+    ``pixels``: the image already decoded at intake; without it (recovery) the stored blob is decoded.
     Any failure rolls back the partial result, records the error on the row (status ``failed``) and re-raises;
     the blobs and the row stay, so the scan can be recovered.
     """
     try:
-        pixels = decode_pixels(blobs.get(scan.image_sha256), _stored_header(scan))
+        if pixels is None:
+            pixels = decode_pixels(blobs.get(scan.image_sha256), _stored_header(scan))
         result = analyzer.analyse(pixels, pitch_mm=scan.pixel_pitch_mm, declared_empty=scan.declared_empty)
         payload = analysis_to_json(result.analysis)
         verdict = result.analysis.verdict.value

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 pytest.importorskip("torch", reason="the train extra is not installed")
@@ -21,4 +20,3 @@ def test_shipped_onnx_matches_pytorch(xray_registry, sample_scans):
     parity = check_parity(loaded.spec.file.with_name("model.pt"), loaded.spec.file, tiles)
     assert parity["parity_max_abs_score"] < 1e-3
     assert parity["parity_max_abs_box"] < 0.05
-    assert np.isfinite(parity["parity_max_abs_box"])

@@ -7,7 +7,6 @@ MLflow SQLite store.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -53,4 +52,3 @@ def test_tiny_training_run_produces_a_servable_tracked_package(tiny_config, sett
     assert run.info.status == "FINISHED"
     assert "test_map50" in run.data.metrics and "metrics/mAP50B" in run.data.metrics
     assert run.data.params["train_dataset_sha256"] == manifest["lineage"]["train_dataset_sha256"]
-    shutil.rmtree(tmp_path / "train", ignore_errors=True)
