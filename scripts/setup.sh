@@ -10,6 +10,22 @@ case "$profile" in
   dev) extras="serve,train,dev" ;;
   *) echo "usage: $0 serve|dev" >&2; exit 2 ;;
 esac
+# System packages from Debian: CJK fonts (document rendering, all profiles); Chromium for the browser tests (dev).
+debs="fonts-noto-cjk"
+[ "$profile" = dev ] && debs="$debs chromium"
+missing=""
+for d in $debs; do dpkg-query -W -f='${Status}' "$d" 2>/dev/null | grep -q "ok installed" || missing="$missing $d"; done
+if [ -n "$missing" ]; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    echo "installing Debian packages:$missing"
+    (apt-get install -y --no-install-recommends $missing >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null && apt-get install -y --no-install-recommends $missing >/dev/null; })
+  elif command -v apt-get >/dev/null && command -v sudo >/dev/null; then
+    sudo apt-get update -qq && sudo apt-get install -y --no-install-recommends $missing
+  else
+    echo "warning: please install these Debian packages yourself:$missing" >&2
+  fi
+fi
 PY="${PY:-python3}"
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 stamp=".venv/.stamp-$profile"

@@ -17,13 +17,37 @@ bench_app = typer.Typer(help="Benchmarks; figures go to docs/benchmarks.md.", no
 scans_app = typer.Typer(help="Stored scans: recovery after a crash.", no_args_is_help=True)
 
 
+# Each capability adds its commands from its own module: ``register(groups)`` receives the shared groups
+# (app, train, export, evaluate, bench, datagen) and adds commands or sub-groups. Absent modules are skipped.
+OPTIONAL_CLI = (
+    "smartinspect.ocr.cli",
+    "smartinspect.documents.cli",
+    "smartinspect.wood.cli",
+    "smartinspect.clearance.cli",
+    "smartinspect.review.cli",
+    "smartinspect.lifecycle.cli",
+)
+
+
 def _register_optional_groups() -> None:
+    import importlib
+
     from smartinspect.datagen.cli import datagen_app
     from smartinspect.storage.cli import db_app, keys_app
 
     app.add_typer(datagen_app, name="datagen")
     app.add_typer(keys_app, name="keys")
     app.add_typer(db_app, name="db")
+    groups = {"app": app, "train": train_app, "export": export_app, "evaluate": evaluate_app,
+              "bench": bench_app, "datagen": datagen_app}
+    for module_name in OPTIONAL_CLI:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not (module_name + ".").startswith(exc.name + "."):
+                raise  # the module exists but one of its imports is missing: say so
+            continue
+        module.register(groups)
 
 
 app.add_typer(train_app, name="train")

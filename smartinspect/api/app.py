@@ -24,7 +24,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Routers that other work streams add; each is included when its module imports.
-OPTIONAL_ROUTERS = ("smartinspect.api.routers.scans",)
+OPTIONAL_ROUTERS = (
+    "smartinspect.api.routers.scans",  # X-ray (issue 2)
+    "smartinspect.api.routers.documents",  # document OCR and verification (issue 3)
+    "smartinspect.api.routers.wood",  # wood screening (issue 4)
+    "smartinspect.api.routers.clearance",  # declarations, instructions, rules, reports (issue 5)
+    "smartinspect.api.routers.review",  # remote expert review UI and API (issue 6)
+    "smartinspect.api.routers.models",  # served models and hot reload (issue 7)
+)
 
 
 def _load_registry(settings: Settings) -> ModelRegistry:

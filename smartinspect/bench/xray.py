@@ -39,11 +39,15 @@ def _sahi_model(weights: Path, threshold: float):
                                               confidence_threshold=threshold, device="cpu")
 
 
-def _sahi_predict(model, scan_high: np.ndarray, *, window: float, tile: int, overlap: int) -> Detections:
+def _sahi_predict(model, scan_high: np.ndarray, *, window: float, mode: str, tile: int, overlap: int,
+                  ) -> Detections:
     import cv2
     from sahi.predict import get_sliced_prediction
 
-    view = cv2.cvtColor(to_model_input(to_attenuation(scan_high), window=window), cv2.COLOR_GRAY2RGB)
+    # SAHI takes RGB and hands ultralytics BGR, which flips it back: the model sees our channel order.
+    view = to_model_input(to_attenuation(scan_high), window=window, mode=mode)
+    if view.ndim == 2:
+        view = cv2.cvtColor(view, cv2.COLOR_GRAY2RGB)
     ratio = overlap / tile
     result = get_sliced_prediction(view, model, slice_height=tile, slice_width=tile, overlap_height_ratio=ratio,
                                    overlap_width_ratio=ratio, verbose=0)
@@ -75,8 +79,8 @@ def run_xray_benchmark(*, n_scans: int = 10, seed: int = 4242) -> dict:
     pitch = scans[0].manifest["pitch_mm"]
     ours, ours_s = _timed(lambda s: analyzer.analyse(s.high, pitch_mm=pitch).detections, scans)
     sahi_model = _sahi_model(weights, p.min_score)
-    sahi, sahi_s = _timed(lambda s: _sahi_predict(sahi_model, s.high, window=p.window, tile=p.tile,
-                                                  overlap=p.overlap), scans)
+    sahi, sahi_s = _timed(lambda s: _sahi_predict(sahi_model, s.high, window=p.window, mode=p.input_mode,
+                                                  tile=p.tile, overlap=p.overlap), scans)
 
     def recall(dets: list[Detections]) -> dict[str, float]:
         evals = [ScanEval(f"bench-{i}", [(c, list(b)) for c, *b in s.boxes], d, False, False, False, True, 0.0)

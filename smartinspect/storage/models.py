@@ -134,3 +134,7 @@ class ClearanceFinding(Base):
 
     def __repr__(self) -> str:
         return f"ClearanceFinding(id={self.id!r}, source={self.source!r}, source_id={self.source_id!r})"
+
+
+# Each capability keeps its tables in its own module (one Base, one metadata, one migration chain).
+from smartinspect.storage import models_clearance, models_documents, models_review, models_wood  # noqa: E402,F401

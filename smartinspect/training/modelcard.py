@@ -26,7 +26,8 @@ Contraband detector for side-view container X-ray scans, served through ONNX Run
 
 ## Model
 - Architecture: ultralytics `{cfg.model['arch']}` (YOLO11 nano), trained **from scratch** (no pretrained weights),
-  input {cfg.model['imgsz']}x{cfg.model['imgsz']} tiles, gray repeated on 3 channels, attenuation window {params['window']}.
+  input {cfg.model['imgsz']}x{cfg.model['imgsz']} tiles, input mode `{params.get('input_mode', 'gray')}` (see docs/xray.md),
+  attenuation window {params['window']}.
 - Classes: {', '.join(params['classes'])}.
 - Operating pitch {params['pitch_mm']} mm/px; scans at other pitches are resampled by the pipeline.
 - Tiling: {params['tile']} px tiles, {params['overlap']} px overlap; pieces cut by tile edges are fused.

@@ -142,7 +142,8 @@ def train_xray(config_path: Path, *, settings: Settings | None = None) -> Path:
         t = cfg.tiles
         data_yaml = build_tile_dataset(
             train_dir, run_dir / "tiles", class_names=list(CLASS_NAMES), tile=t["tile"], overlap=t["overlap"],
-            window=cfg.operating["window"], negatives_per_positive=t["negatives_per_positive"],
+            window=cfg.operating["window"], input_mode=cfg.operating.get("input_mode", "gray"),
+            negatives_per_positive=t["negatives_per_positive"],
             min_visible=t["min_visible_fraction"], min_piece_px=t["min_piece_px"], seed=cfg.seed,
         )
         mlflow.log_artifact(str(data_yaml.parent / "tiles.json"))
@@ -153,7 +154,8 @@ def train_xray(config_path: Path, *, settings: Settings | None = None) -> Path:
             if plot.suffix in {".png", ".jpg", ".csv"}:
                 mlflow.log_artifact(str(plot), artifact_path="training")
         onnx_path = export_onnx(best, imgsz=cfg.model["imgsz"])
-        sample = _sample_tiles(data_yaml.parent / "images" / "val", n=8)
+        sample = _sample_tiles(data_yaml.parent / "images" / "val", n=8,
+                               channels=3 if cfg.operating.get("input_mode", "gray") != "gray" else 1)
         parity = check_parity(best, onnx_path, sample)
         mlflow.log_metrics(parity)
         from smartinspect.training.xray_package import evaluate_and_package
@@ -170,10 +172,13 @@ def _flat(prefix: str, values: dict[str, Any]) -> dict[str, Any]:
     return {f"{prefix}.{k}": v for k, v in values.items()}
 
 
-def _sample_tiles(folder: Path, *, n: int) -> np.ndarray:
+def _sample_tiles(folder: Path, *, n: int, channels: int = 1) -> np.ndarray:
+    """(n, T, T) gray or (n, T, T, 3) tiles in the model's channel order (tiles are stored reversed)."""
     import cv2
 
     paths = sorted(folder.glob("*.png"))[:n]
     if not paths:
         raise FileNotFoundError(f"no tiles in {folder} to check ONNX parity on")
-    return np.stack([cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in paths])
+    if channels == 1:
+        return np.stack([cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in paths])
+    return np.stack([cv2.imread(str(p), cv2.IMREAD_COLOR)[..., ::-1] for p in paths])

@@ -10,7 +10,7 @@ import numpy as np
 
 from smartinspect.xray.dataset import iter_scans, load_scan
 from smartinspect.xray.decode import to_attenuation
-from smartinspect.xray.preprocess import to_model_input
+from smartinspect.xray.preprocess import air_value, to_model_input
 from smartinspect.xray.tiling import extract_tiles, tile_grid
 
 
@@ -46,6 +46,7 @@ def build_tile_dataset(
     tile: int,
     overlap: int,
     window: float,
+    input_mode: str = "gray",
     negatives_per_positive: float,
     min_visible: float,
     min_piece_px: int,
@@ -60,22 +61,24 @@ def build_tile_dataset(
         (out_dir / "labels" / split).mkdir(parents=True, exist_ok=True)
         positives, negatives = [], []
         for record in iter_scans(dataset_dir, split):
-            view = to_model_input(to_attenuation(load_scan(record)), window=window)
+            view = to_model_input(to_attenuation(load_scan(record)), window=window, mode=input_mode)
             grid = tile_grid(view.shape[0], view.shape[1], tile=tile, overlap=overlap)
-            pixels = extract_tiles(view, grid)
+            pixels = extract_tiles(view, grid, pad_value=air_value(input_mode))
             for t, px in zip(grid, pixels, strict=True):
                 lines = clip_boxes_to_tile(record.boxes, t.x0, t.y0, tile, min_visible=min_visible,
                                            min_piece_px=min_piece_px)
                 name = f"{record.scan_id}_{t.x0}_{t.y0}"
                 if lines:
                     positives.append((name, px, lines))
-                elif px.min() < 250:  # skip pure-air tiles: nothing to learn there
+                elif (px if px.ndim == 2 else px[..., 0]).min() < 250:  # skip pure air: nothing to learn there
                     negatives.append((name, px, lines))
         # at least a few negatives, so a split never ends up empty (ultralytics refuses empty splits)
         n_neg = min(len(negatives), max(4, int(round(negatives_per_positive * len(positives)))))
         chosen = [negatives[i] for i in rng.choice(len(negatives), size=n_neg, replace=False)] if n_neg else []
         for name, px, lines in positives + chosen:
-            cv2.imwrite(str(out_dir / "images" / split / f"{name}.png"), px)
+            # ultralytics reads PNGs as BGR and flips them to RGB: store channels reversed so the network sees
+            # them in to_model_input's order, as the served pipeline feeds them.
+            cv2.imwrite(str(out_dir / "images" / split / f"{name}.png"), px if px.ndim == 2 else px[..., ::-1])
             text = "".join(f"{c} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}\n" for c, cx, cy, w, h in lines)
             (out_dir / "labels" / split / f"{name}.txt").write_text(text)
         counts[split] = {"positive_tiles": len(positives), "negative_tiles": n_neg}

@@ -50,7 +50,8 @@ def evaluate_and_package(*, cfg, config_path: Path, onnx_path: Path, weights: Pa
     version = datetime.now(UTC).strftime("%Y.%m.%d-%H%M")
     params: dict[str, Any] = {
         "classes": class_names, "tile": cfg.tiles["tile"], "overlap": cfg.tiles["overlap"],
-        "pitch_mm": cfg.operating["pitch_mm"], "window": cfg.operating["window"], "batch_size": 8,
+        "pitch_mm": cfg.operating["pitch_mm"], "window": cfg.operating["window"],
+        "input_mode": cfg.operating.get("input_mode", "gray"), "batch_size": 8,
         "min_score": 0.05, "nms_iou": 0.5, "review_threshold": 0.25, "inspect_threshold": 0.5,
     }
     mlflow_info = {"run_id": run_id, "experiment": cfg.name, "tracking_uri": mlflow.get_tracking_uri()}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from smartinspect.runtime import LoadedModel
-from smartinspect.xray.preprocess import tiles_to_batch
+from smartinspect.xray.preprocess import air_value, check_input_mode, tiles_to_batch
 from smartinspect.xray.tiling import Tile, extract_tiles, merge_tile_detections, occupied_region, tile_grid
 from smartinspect.xray.types import Detections
 
@@ -21,6 +21,7 @@ class DetectorParams:
     overlap: int = 64
     pitch_mm: float = 5.0
     window: float = 8.0
+    input_mode: str = "gray"  # see preprocess.to_model_input; manifests written before it existed are gray
     batch_size: int = 8
     min_score: float = 0.05  # kept for evaluation; the verdict applies its own thresholds
     nms_iou: float = 0.5
@@ -32,6 +33,7 @@ class DetectorParams:
     def from_manifest(cls, params: dict) -> DetectorParams:
         known = {k: v for k, v in params.items() if k in cls.__dataclass_fields__}
         known["classes"] = tuple(params["classes"])
+        check_input_mode(known.get("input_mode", "gray"))
         return cls(**known)
 
 
@@ -98,12 +100,12 @@ class XrayDetector:
         p = self.params
         roi = occupied_region(attenuation, min_attenuation=p.skip_below_attenuation)
         if roi is None:
-            return [], np.zeros((0, p.tile, p.tile), np.uint8)
+            return [], np.zeros((0, p.tile, p.tile, *image_u8.shape[2:]), np.uint8)
         grid = tile_grid(image_u8.shape[0], image_u8.shape[1], tile=p.tile, overlap=p.overlap, roi=roi)
-        return grid, extract_tiles(image_u8, grid)
+        return grid, extract_tiles(image_u8, grid, pad_value=air_value(p.input_mode))
 
     def forward(self, tiles: np.ndarray) -> np.ndarray:
-        """(N, T, T) uint8 -> raw head output (N, 4 + C, A), in batches of ``batch_size``."""
+        """(N, T, T[, 3]) uint8 -> raw head output (N, 4 + C, A), in batches of ``batch_size``."""
         outputs = []
         for start in range(0, len(tiles), self.params.batch_size):
             batch = tiles_to_batch(tiles[start : start + self.params.batch_size])
@@ -115,7 +117,7 @@ class XrayDetector:
         return merge_tile_detections(per_tile, grid)
 
     def predict(self, image_u8: np.ndarray, attenuation: np.ndarray) -> Detections:
-        """(H, W) uint8 model-view image and its attenuation -> detections in image pixels."""
+        """(H, W[, 3]) uint8 model-view image and its attenuation -> detections in image pixels."""
         grid, tiles = self.pre_process(image_u8, attenuation)
         if not grid:
             return Detections.empty()

@@ -43,7 +43,7 @@ class ScanAnalyzer:
         timings: dict[str, float] = {}
         start = time.perf_counter()
         attenuation, factor = resample_to_pitch(to_attenuation(high), pitch_mm=pitch_mm, model_pitch_mm=p.pitch_mm)
-        view = to_model_input(attenuation, window=p.window)
+        view = to_model_input(attenuation, window=p.window, mode=p.input_mode)
         timings["preprocess_ms"] = _ms_since(start)
         start = time.perf_counter()
         detections = self.detector.predict(view, attenuation).scaled(1.0 / factor)

@@ -72,12 +72,13 @@ def occupied_region(attenuation: np.ndarray, *, min_attenuation: float, margin: 
             min(width, int(cols[-1]) + 1 + margin), min(height, int(rows[-1]) + 1 + margin))
 
 
-def extract_tiles(image: np.ndarray, grid: list[Tile], *, pad_value: int = 255) -> np.ndarray:
-    """(H, W) uint8 -> (N, T, T) uint8; images smaller than a tile are padded with ``pad_value`` (air)."""
+def extract_tiles(image: np.ndarray, grid: list[Tile], *, pad_value: int | tuple[int, ...] = 255) -> np.ndarray:
+    """(H, W[, C]) uint8 -> (N, T, T[, C]) uint8; beyond the image, tiles are padded with ``pad_value`` (air)."""
     if not grid:
-        return np.zeros((0, 0, 0), dtype=image.dtype)
+        return np.zeros((0, 0, 0, *image.shape[2:]), dtype=image.dtype)
     size = grid[0].size
-    out = np.full((len(grid), size, size), pad_value, dtype=image.dtype)
+    out = np.empty((len(grid), size, size, *image.shape[2:]), dtype=image.dtype)
+    out[...] = np.asarray(pad_value, dtype=image.dtype)
     for i, t in enumerate(grid):
         crop = image[t.y0 : t.y1, t.x0 : t.x1]
         out[i, : crop.shape[0], : crop.shape[1]] = crop
