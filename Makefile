@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test setup-serve setup-dev train-xray bench-xray clean
+.PHONY: demo test setup-serve setup-dev train-xray bench-xray bench-clearance bench-ocr clean
 
 demo: setup-serve
 	$(BIN)/smartinspect demo
@@ -23,6 +23,14 @@ train-xray: setup-dev
 
 bench-xray: setup-dev
 	$(BIN)/smartinspect bench xray --scans 10 --out docs/bench-xray.json
+
+bench-ocr: setup-dev
+	$(BIN)/smartinspect bench ocr --pages 12 --out docs/bench-ocr.json
+
+bench-clearance: setup-serve
+	$(BIN)/smartinspect bench clearance --http 300 --out docs/bench-clearance-sqlite.json
+	$(BIN)/smartinspect bench clearance --http 300 --out docs/bench-clearance-postgres.json \
+		--database-url postgresql://postgres@127.0.0.1:5432/smartinspect_bench
 
 clean:
 	rm -rf var .pytest_cache

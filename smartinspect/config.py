@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -33,15 +33,45 @@ class Settings(BaseSettings):
     onnx_intra_op_threads: int = 0  # 0: ONNX Runtime decides (all cores)
     onnx_warmup: bool = True
 
+    # Model lifecycle (issue 7): hot reload of models_dir, and the MLflow model registry
+    model_reload_poll_s: float = 0.0  # > 0: reload when a manifest or model file in models_dir changes
+    model_reload_grace_s: float = 30.0  # a swapped-out registry is closed after this (in-flight requests finish)
+    mlflow_registry_uri: str = ""  # empty: the tracking store (a local SQLite store by default)
+
     # Upload limits (bad input is refused with a 4xx before anything is stored)
     max_upload_bytes: int = 64 * 1024 * 1024
     max_image_pixels: int = 40_000_000
     min_image_side: int = 32
 
+    # Document OCR and intake (issue 3): limits checked before anything is stored, and the OCR engine's threading
+    document_max_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    document_max_pages: int = Field(default=20, ge=1)  # more pages: 422
+    document_max_page_pixels: int = Field(default=40_000_000, ge=1024)  # per page; PDFs render at a lower DPI to fit
+    document_pdf_dpi: int = Field(default=200, ge=72, le=600)  # PDF pages are rasterised at this resolution
+    document_text_layer_min_chars: int = Field(default=16, ge=1)  # fewer text-layer characters: OCR the page
+    ocr_workers: int = Field(default=2, ge=1)  # threads running OCR sessions concurrently (pages, batches)
+    ocr_intra_op_threads: int = Field(default=1, ge=0)  # threads inside each OCR session (0: ONNX Runtime decides)
+
+    # Wood screening (issue 4): photos per screening and per-photo limits, checked before anything is stored
+    wood_max_images: int = Field(default=8, ge=1)  # photos in one screening
+    wood_min_image_side: int = Field(default=128, ge=32)  # smaller photos cannot show the anatomy: 422
+    wood_max_image_pixels: int = Field(default=60_000_000, ge=16_384)  # phone photos are 12-50 Mpx; more: 413
+    wood_min_contrast: float = Field(default=3.0, ge=0.0)  # luminance std (0-255) below this is a blank frame: 422
+
     # HTTP server
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+
+    # Expert review web UI (issue 6): signed session cookies after an API-key login
+    # None: generated once and kept in <data_dir>/session_secret (0600); never a built-in default
+    session_secret: SecretStr | None = Field(default=None, min_length=32)
+    session_max_age_s: int = Field(default=8 * 3600, ge=60)  # one shift
+    session_cookie_secure: bool | None = None  # None: Secure only when environment is production (HTTPS there)
+
+    # Clearance workflow (issue 5): declarations, risk rules, instructions
+    clearance_max_batch: int = Field(default=500, ge=1)  # declarations per POST /v1/declarations/batch
+    clearance_max_rules_bytes: int = Field(default=1024 * 1024, ge=1024)  # largest rule file accepted
 
     @model_validator(mode="after")
     def _fill_paths(self) -> "Settings":

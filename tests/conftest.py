@@ -150,7 +150,10 @@ class FakeRegistry:
         self.errors: dict[str, str] = {}
 
     def describe(self) -> list[dict[str, Any]]:
-        return [{"name": "fake", "task": "test", "version": "0"}]
+        # the shape of LoadedModel.describe(), so routes that list models (GET /v1/models) can render it
+        return [{"name": "fake", "task": "test", "version": "0", "sha256": "0" * 64, "file": "model.onnx",
+                 "providers": ["CPUExecutionProvider"], "loaded_at": "2026-01-01T00:00:00+00:00",
+                 "warmup_ms": 0.0, "metrics": {}, "registry": None}]
 
     def get(self, name: str) -> Any:
         raise KeyError(f"model {name!r} is not loaded; loaded models: []")

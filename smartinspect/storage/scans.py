@@ -100,7 +100,10 @@ def record_finding(
     payload: dict[str, Any],
     declaration_no: str | None = None,
 ) -> ClearanceFinding:
-    """Hand a finding to clearance. One finding per (source, source_id): re-analysis replaces it."""
+    """Hand a finding to clearance. One finding per (source, source_id): re-analysis replaces it.
+
+    With a ``declaration_no``, the declaration (if it exists) is re-assessed in the same transaction.
+    """
     try:
         source = FindingSource(source)
     except ValueError:
@@ -117,6 +120,11 @@ def record_finding(
     finding.payload = payload
     finding.declaration_no = declaration_no
     session.flush()
+    if declaration_no is not None:
+        # Clearance re-assesses the declaration in this transaction (lazy import: storage does not need it).
+        from smartinspect.clearance.service import on_finding_recorded
+
+        on_finding_recorded(session, finding)
     return finding
 
 

@@ -7,7 +7,17 @@ CODE = """
 import sys
 import smartinspect.api.app, smartinspect.api.routers.scans, smartinspect.xray.pipeline, smartinspect.xray.service
 import smartinspect.runtime, smartinspect.cli, smartinspect.demo
-heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'torch', 'ultralytics', 'torchvision', 'sahi', 'mlflow'})
+import smartinspect.documents.check, smartinspect.documents.crosscheck, smartinspect.documents.profiles
+import smartinspect.api.routers.clearance, smartinspect.clearance.service, smartinspect.clearance.cli
+import smartinspect.clearance.reports, smartinspect.bench.clearance
+import smartinspect.api.routers.review, smartinspect.review.decisions, smartinspect.review.export
+import smartinspect.review.cli
+import smartinspect.api.routers.documents, smartinspect.documents.service, smartinspect.ocr.engine
+import smartinspect.ocr.intake, smartinspect.ocr.pdf, smartinspect.ocr.cli
+import smartinspect.api.routers.models, smartinspect.runtime.reload, smartinspect.lifecycle.cli
+import smartinspect.lifecycle.feedback, smartinspect.lifecycle.gate, smartinspect.lifecycle.export
+import smartinspect.api.routers.wood, smartinspect.wood.service, smartinspect.wood.evaluate, smartinspect.wood.cli
+heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'torch', 'ultralytics', 'torchvision', 'sahi', 'mlflow', 'rapidocr'})
 print(','.join(heavy))
 """
 

@@ -1,0 +1,1 @@
+"""The clearance workflow: declarations, risk rules, channels, targeted-control instructions, release, audit."""
