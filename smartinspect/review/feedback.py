@@ -1,0 +1,90 @@
+"""The feedback store: each decision's labelled example (image + corrected annotations) under the data dir.
+
+One directory per decision, ``<feedback_root>/<task>/<decision id, 6 digits>/``, holding the image file(s)
+exactly as stored (hard-linked from the blob store when possible) and ``annotation.json``. The directory is
+written to a temp name and renamed, so it is either complete or absent; the decision row records its path and
+the annotation's sha256. ``smartinspect datasets export-feedback`` turns the store into the training dataset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from smartinspect.review.types import LabelTask
+from smartinspect.storage.blobs import BlobStore
+
+ANNOTATION_FILE = "annotation.json"
+FEEDBACK_FORMAT = "smartinspect-review-feedback/1"
+
+
+@dataclass(frozen=True)
+class ExampleImage:
+    """One image of an example: the blob it comes from and the file name it gets (``image.png``, ``low.png``...)."""
+
+    name: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class LabelledExample:
+    """What a decision teaches: images and annotations (boxes in image pixels, a genus, document fields)."""
+
+    task: LabelTask
+    decision_id: int
+    images: tuple[ExampleImage, ...]
+    annotation: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WrittenExample:
+    relative_path: str  # "<task>/<decision id>", relative to the feedback root
+    annotation_sha256: str
+
+
+def feedback_root(data_dir: Path) -> Path:
+    return data_dir / "feedback"
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)  # blobs are immutable, so sharing the inode is safe and costs no space
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def write_example(root: Path, blobs: BlobStore, example: LabelledExample) -> WrittenExample:
+    """Write ``example`` atomically (temp dir, then rename); an earlier copy of the same decision is replaced."""
+    relative = f"{example.task.value}/{example.decision_id:06d}"
+    target = root / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".tmp-{example.decision_id:06d}-"))
+    try:
+        for image in example.images:
+            _link_or_copy(blobs.path(image.sha256), staging / image.name)
+        annotation = {"format": FEEDBACK_FORMAT, "task": example.task.value, "decision_id": example.decision_id,
+                      "images": {i.name: i.sha256 for i in example.images}, **example.annotation}
+        data = json.dumps(annotation, indent=2, sort_keys=True, ensure_ascii=False).encode()
+        (staging / ANNOTATION_FILE).write_bytes(data)
+        if target.exists():  # a retried decision whose first commit failed
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return WrittenExample(relative, hashlib.sha256(data).hexdigest())
+
+
+def remove_example(root: Path, relative_path: str) -> None:
+    """Undo :func:`write_example` when the decision's transaction did not commit."""
+    shutil.rmtree(root / relative_path, ignore_errors=True)
+
+
+def read_annotation(root: Path, relative_path: str) -> dict[str, Any]:
+    return json.loads((root / relative_path / ANNOTATION_FILE).read_text())
