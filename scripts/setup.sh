@@ -11,7 +11,7 @@ case "$profile" in
   *) echo "usage: $0 serve|dev" >&2; exit 2 ;;
 esac
 # System packages from Debian: CJK fonts (document rendering, all profiles); Chromium for the browser tests (dev).
-debs="fonts-noto-cjk"
+debs="fonts-noto-cjk fonts-dejavu-core fonts-dejavu-extra"  # dejavu: Latin fonts of the document generator
 [ "$profile" = dev ] && debs="$debs chromium"
 missing=""
 for d in $debs; do dpkg-query -W -f='${Status}' "$d" 2>/dev/null | grep -q "ok installed" || missing="$missing $d"; done

@@ -1,0 +1,147 @@
+"""CLI of the documents capability: ``datagen documents`` and ``evaluate documents`` (registered into the
+shared groups by ``smartinspect.cli``). Heavy imports wait inside the commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from smartinspect.config import REPO_ROOT
+
+
+def _layouts(value: str) -> tuple[str, ...]:
+    from smartinspect.datagen.documents.layouts import DEVELOPMENT_LAYOUTS, HELD_OUT_LAYOUTS, LAYOUTS
+
+    named = {"dev": DEVELOPMENT_LAYOUTS, "held-out": HELD_OUT_LAYOUTS, "all": LAYOUTS}
+    layouts = named.get(value) or tuple(v.strip() for v in value.split(",") if v.strip())
+    unknown = [v for v in layouts if v not in LAYOUTS]
+    if unknown or not layouts:
+        raise typer.BadParameter(f"unknown layout(s) {unknown}; use dev, held-out, all or a list of {LAYOUTS}")
+    return layouts
+
+
+def datagen_documents_cmd(
+    out: Annotated[Path, typer.Option(help="output directory")] = Path("datasets/documents/generated"),
+    n: Annotated[int, typer.Option("--n", min=1, help="number of consignments (4 documents each)")] = 100,
+    seed: Annotated[int, typer.Option(min=0, help="dataset seed; consignment i uses child seed i")] = 0,
+    layouts: Annotated[str, typer.Option(help="dev (kv,grid,columns), held-out (banner), all, or a list")] = "dev",
+    plant_fraction: Annotated[float, typer.Option(min=0.0, max=1.0, help="consignments with a planted "
+                                                                         "inconsistency")] = 0.3,
+    strength: Annotated[str, typer.Option(help="degradation strength range LOW,HIGH in [0, 1]")] = "0.2,0.8",
+    clean: Annotated[bool, typer.Option("--clean", help="no degradation at all (layout debugging)")] = False,
+    workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
+) -> None:
+    """Synthetic customs documents (declaration, invoice, packing list, B/L) with ground truth (docs/datagen-documents.md)."""
+    from smartinspect.datagen.documents.dataset import generate_dataset
+    from smartinspect.datagen.documents.generate import DocGenConfig
+
+    try:
+        lo, hi = (float(v) for v in strength.split(","))
+        config = DocGenConfig(layouts=_layouts(layouts), plant_fraction=plant_fraction, strength=(lo, hi),
+                              degradation_mix=(1.0, 0.0, 0.0) if clean else DocGenConfig().degradation_mix)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(str(generate_dataset(out, n_consignments=n, seed=seed, config=config, workers=workers)))
+
+
+def evaluate_documents_cmd(
+    dataset: Annotated[Path, typer.Option(help="generated dataset directory")] = Path("datasets/documents/generated-test3"),
+    limit: Annotated[int | None, typer.Option(help="only the first N documents")] = None,
+    ocr: Annotated[str, typer.Option(help="engine: the served OCR models; truth: ground-truth lines")] = "engine",
+    cache: Annotated[Path | None, typer.Option(help="keep/reuse each page's OCR result here (re-scoring)")] = None,
+    write_docs: Annotated[bool, typer.Option("--write-docs/--no-write-docs",
+                                             help="write docs/eval-documents.json and the figures in docs/documents.md")
+                          ] = False,
+) -> None:
+    """Field F1, planted-discrepancy detection and false flags on a generated set (real OCR engine by default)."""
+    from smartinspect.datagen.documents.dataset import load_truths
+    from smartinspect.documents.evaluate import run_documents, summarise, verify_consignments, write_report
+
+    truths = load_truths(dataset)[:limit]
+    read_page = None
+    if ocr == "engine":
+        from smartinspect.config import get_settings
+        from smartinspect.ocr.engine import OcrEngine
+        from smartinspect.runtime import ModelRegistry
+
+        read_page = OcrEngine.from_registry(ModelRegistry.from_settings(get_settings())).read_image
+    elif ocr != "truth":
+        raise typer.BadParameter(f"--ocr must be engine or truth, got {ocr!r}")
+    evals = run_documents(truths, dataset, read_page, cache=cache, progress=True)
+    result = summarise(evals, verify_consignments(evals))
+    info = json.loads((dataset / "dataset.json").read_text()) if (dataset / "dataset.json").exists() else {}
+    timing = cache / "timing.json" if cache else None  # OCR time of the run that filled the cache
+    if timing is not None and result["seconds_per_page"]["ocr"] is not None and limit is None:
+        timing.write_text(json.dumps({"ocr_seconds_per_page": result["seconds_per_page"]["ocr"]}) + "\n")
+    result["meta"] = {"dataset": str(dataset), "seed": info.get("seed"), "layouts": info.get("config", {}).get("layouts"),
+                      "ocr": "PP-OCRv6 (smartinspect.ocr engine)" if ocr == "engine" else "ground-truth lines",
+                      "command": f"smartinspect evaluate documents --dataset {dataset}" + (f" --limit {limit}" if limit else ""),
+                      **(json.loads(timing.read_text()) if timing is not None and timing.exists() else {})}
+    if write_docs:
+        write_report(result, json_path=REPO_ROOT / "docs" / "eval-documents.json",
+                     doc_path=REPO_ROOT / "docs" / "documents.md")
+    typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+def evaluate_invoice_profile_cmd(
+    n: Annotated[int, typer.Option("--n", min=1, help="receipts/invoices made per style (till, fapiao, service)")] = 10,
+    seed: Annotated[int, typer.Option(min=0)] = 11,
+    dataset: Annotated[Path | None, typer.Option(help="also score the customs invoices of this generated set")] = None,
+    cache: Annotated[Path | None, typer.Option(help="OCR cache of that set (from evaluate documents --cache)")] = None,
+    write_docs: Annotated[bool, typer.Option("--write-docs/--no-write-docs",
+                                             help="write docs/eval-invoice-profile.json")] = False,
+) -> None:
+    """The general invoice profile (seller, date, total) on made receipts/invoices and, optionally, customs invoices."""
+    import numpy as np
+
+    from smartinspect.config import get_settings
+    from smartinspect.datagen.documents.receipts import STYLES, generate_receipt
+    from smartinspect.documents.profiles import evaluate_profile
+    from smartinspect.ocr.engine import OcrEngine
+    from smartinspect.ocr.types import DocumentText
+    from smartinspect.runtime import ModelRegistry
+
+    engine = OcrEngine.from_registry(ModelRegistry.from_settings(get_settings()))
+    rng = np.random.default_rng(seed)
+    samples = {style: [] for style in STYLES}
+    for style in STYLES:
+        for _ in range(n):
+            image, truth = generate_receipt(rng, style)
+            samples[style].append((DocumentText([engine.read_image(image)], "image/png"), truth))
+    result = {"made_receipts": {style: evaluate_profile(s) for style, s in samples.items()}}
+    result["made_receipts"]["all"] = evaluate_profile([x for s in samples.values() for x in s])
+    if dataset is not None:
+        from smartinspect.datagen.documents.dataset import load_truths
+        from smartinspect.documents.evaluate import read_cached_page
+
+        pairs = [(DocumentText([read_cached_page(t, dataset, engine.read_image, cache)], "image/png"),
+                  {"seller": t["fields"].get("consignor_name"), "date": t["fields"].get("invoice_date"),
+                   "total": t["fields"].get("total_value")})
+                 for t in load_truths(dataset) if t["doc_type"] == "invoice"]
+        result["customs_invoices"] = evaluate_profile(pairs)
+    result["meta"] = {"command": f"smartinspect evaluate invoice-profile --n {n} --seed {seed}"
+                                 + (f" --dataset {dataset}" if dataset else "") + (f" --cache {cache}" if cache else "")}
+    if write_docs:
+        from smartinspect.documents.evaluate import replace_block
+
+        (REPO_ROOT / "docs" / "eval-invoice-profile.json").write_text(json.dumps(result, indent=2) + "\n")
+        rows = [f"| made: {style} | {r['documents']} | {r['seller']['f1']:.3f} | {r['date']['f1']:.3f} | "
+                f"{r['total']['f1']:.3f} | **{r['overall']['f1']:.3f}** |" for style, r in result["made_receipts"].items()]
+        if "customs_invoices" in result:
+            r = result["customs_invoices"]
+            rows.append(f"| held-out customs invoices | {r['documents']} | {r['seller']['f1']:.3f} | "
+                        f"{r['date']['f1']:.3f} | {r['total']['f1']:.3f} | **{r['overall']['f1']:.3f}** |")
+        block = "\n".join([f"Command: `{result['meta']['command']}` (real OCR engine).", "",
+                           "| documents | n | seller F1 | date F1 | total F1 | overall F1 |", "|---|---|---|---|---|---|",
+                           *rows])
+        replace_block(REPO_ROOT / "docs" / "documents.md", "profile", block)
+    typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+def register(groups: dict[str, typer.Typer]) -> None:
+    groups["datagen"].command("documents")(datagen_documents_cmd)
+    groups["evaluate"].command("documents")(evaluate_documents_cmd)
+    groups["evaluate"].command("invoice-profile")(evaluate_invoice_profile_cmd)
