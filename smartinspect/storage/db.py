@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 ALEMBIC_INI = Path(__file__).parent / "alembic.ini"
-SQLITE_BUSY_TIMEOUT_S = 5.0
+SQLITE_BUSY_TIMEOUT_S = 30.0
 _POSTGRES_PREFIXES = ("postgresql://", "postgres://")
 
 
@@ -46,7 +46,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE: take the write lock at the start (waiting up to the busy timeout). A deferred transaction
+        # that read first cannot upgrade to a write once another connection has committed ("database is
+        # locked", no waiting), which is what concurrent requests (read the API key, then write) ran into.
+        # Long work (inference, OCR) must not run inside a transaction: services commit before it.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:

@@ -129,7 +129,10 @@ def analyse_scan(session: Session, blobs: BlobStore, analyzer: ScanAnalyzer, sca
     try:
         if pixels is None:
             pixels = decode_pixels(blobs.get(scan.image_sha256), _stored_header(scan))
-        result = analyzer.analyse(pixels, pitch_mm=scan.pixel_pitch_mm, declared_empty=scan.declared_empty)
+        pitch_mm, declared_empty = scan.pixel_pitch_mm, scan.declared_empty
+        if not (session.new or session.dirty or session.deleted):
+            session.commit()  # end the read transaction: no database lock is held during inference
+        result = analyzer.analyse(pixels, pitch_mm=pitch_mm, declared_empty=declared_empty)
         payload = analysis_to_json(result.analysis)
         verdict = result.analysis.verdict.value
         mark_scan_analysed(session, scan=scan, verdict=verdict, result=payload,

@@ -37,7 +37,7 @@ def test_sqlite_engine_settings(tmp_path: Path) -> None:
             pragma = connection.exec_driver_sql
             assert pragma("PRAGMA journal_mode").scalar() == "wal"
             assert pragma("PRAGMA foreign_keys").scalar() == 1
-            assert pragma("PRAGMA busy_timeout").scalar() == 5000
+            assert pragma("PRAGMA busy_timeout").scalar() == 30000
         assert ping(engine)
     finally:
         engine.dispose()
