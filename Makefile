@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test setup-serve setup-dev train-xray bench-xray bench-clearance bench-ocr clean
+.PHONY: demo test setup-serve setup-dev train-xray bench-xray bench-clearance bench-ocr train-wood bench-wood clean
 
 demo: setup-serve
 	$(BIN)/smartinspect demo
@@ -31,6 +31,12 @@ bench-clearance: setup-serve
 	$(BIN)/smartinspect bench clearance --http 300 --out docs/bench-clearance-sqlite.json
 	$(BIN)/smartinspect bench clearance --http 300 --out docs/bench-clearance-postgres.json \
 		--database-url postgresql://postgres@127.0.0.1:5432/smartinspect_bench
+
+train-wood: setup-dev
+	$(BIN)/smartinspect train wood --config training/wood.yaml
+
+bench-wood: setup-dev
+	$(BIN)/smartinspect bench wood --photos 64 --out docs/bench-wood.json
 
 clean:
 	rm -rf var .pytest_cache

@@ -98,11 +98,14 @@ def demo(
 @train_app.command("xray")
 def train_xray_cmd(
     config: Annotated[Path, typer.Option(help="training recipe (YAML)")] = Path("training/xray.yaml"),
+    with_feedback: Annotated[Path | None, typer.Option(help="expert feedback snapshot to merge (docs/lifecycle.md)")] = None,
+    synthetic_share: Annotated[float | None, typer.Option(help="with feedback: min share of synthetic scans")] = None,
 ) -> None:
     """Generate data if needed, train the detector from scratch, export ONNX, check parity, evaluate, package."""
-    from smartinspect.training.xray import train_xray
+    from smartinspect.config import get_settings
+    from smartinspect.lifecycle.xray_kind import train
 
-    package = train_xray(config)
+    package = train(config, settings=get_settings(), feedback=with_feedback, synthetic_share=synthetic_share)
     typer.echo(f"model package written to {package}")
 
 

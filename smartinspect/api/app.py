@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
 import logging
 from collections.abc import AsyncIterator
@@ -34,10 +36,25 @@ OPTIONAL_ROUTERS = (
 )
 
 
-def _load_registry(settings: Settings) -> ModelRegistry:
+def _load_registry(settings: Settings, reuse: ModelRegistry | None = None) -> ModelRegistry:
     from smartinspect.runtime import ModelRegistry  # ONNX Runtime loads here, not at import
 
-    return ModelRegistry.from_settings(settings)
+    return ModelRegistry.from_settings(settings, reuse=reuse)
+
+
+def _start_reloader(app: FastAPI, settings: Settings, registry: ModelRegistry) -> asyncio.Task | None:
+    """Hot reload (runtime/reload.py): it swaps ``app.state.registry``; polls ``models/`` when configured."""
+    from smartinspect.runtime.reload import ModelReloader
+
+    reloader = ModelReloader(
+        registry, load=lambda reuse: _load_registry(settings, reuse),
+        publish=lambda new: setattr(app.state, "registry", new), models_dir=settings.models_dir,
+        grace_s=settings.model_reload_grace_s,
+    )
+    app.state.model_reloader = reloader
+    if settings.model_reload_poll_s > 0:
+        return asyncio.create_task(reloader.poll(settings.model_reload_poll_s))
+    return None
 
 
 @asynccontextmanager
@@ -53,14 +70,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.session_factory = make_session_factory(engine)
     app.state.blob_store = BlobStore(settings.blob_dir)
     app.state.registry = registry
+    poller = _start_reloader(app, settings, registry)
     log.info("API started (database: %s, models ready: %s)", engine.url.get_backend_name(), registry.ready)
     try:
         yield
     finally:
+        if poller is not None:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
+        app.state.model_reloader.shutdown()
         engine.dispose()
+        served = app.state.registry  # a reload may have replaced the one we started with
         app.state.registry = injected_registry
-        if injected_registry is None:  # the caller owns an injected one
-            registry.close()
+        if served is not injected_registry:  # the caller owns an injected one
+            served.close()
 
 
 def _optional_routers() -> list[APIRouter]:

@@ -52,6 +52,7 @@ class ModelSpec:
     params: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     mlflow: dict[str, Any] = field(default_factory=dict)
+    registry: dict[str, Any] = field(default_factory=dict)  # MLflow registry name/version/alias, when promoted
 
     @classmethod
     def from_manifest(cls, manifest_path: Path) -> ModelSpec:
@@ -70,7 +71,12 @@ class ModelSpec:
             params=raw.get("params", {}),
             metrics=raw.get("metrics", {}),
             mlflow=raw.get("mlflow", {}),
+            registry=raw.get("registry", {}),
         )
+
+    def same_artifact(self, other: ModelSpec) -> bool:
+        """Same file with the same content and parameters: an already loaded session can be kept."""
+        return self == other
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,7 @@ class LoadedModel:
             "loaded_at": self.loaded_at.isoformat(),
             "warmup_ms": round(self.warmup_ms, 2),
             "metrics": self.spec.metrics,
+            "registry": self.spec.registry or None,
         }
 
 
@@ -105,6 +112,12 @@ def load_model(spec: ModelSpec, *, providers: list[str] | None, intra_op_threads
     warmup_s = model.warm_up([i.concrete_shape() for i in spec.inputs]) if warm_up else 0.0
     log.info("loaded %s v%s on %s (warm-up %.1f ms)", spec.name, spec.version, model.providers, warmup_s * 1e3)
     return LoadedModel(spec=spec, model=model, loaded_at=datetime.now(UTC), warmup_ms=warmup_s * 1e3)
+
+
+def package_manifests(models_dir: Path) -> list[Path]:
+    """``<models_dir>/<name>/manifest.json`` files; hidden folders (a package being written or swapped) are not
+    packages."""
+    return [m for m in sorted(Path(models_dir).glob(f"*/{MANIFEST_NAME}")) if not m.parent.name.startswith(".")]
 
 
 class ModelRegistry:
@@ -122,12 +135,19 @@ class ModelRegistry:
         providers: list[str] | None = None,
         intra_op_threads: int = 0,
         warm_up: bool = True,
+        reuse: ModelRegistry | None = None,
     ) -> ModelRegistry:
+        """Load every ``*/manifest.json``. ``reuse``: a registry whose sessions are kept for unchanged models
+        (same manifest content), so a reload only opens sessions for what changed."""
         models: dict[str, LoadedModel] = {}
         errors: dict[str, str] = {}
-        for manifest in sorted(Path(models_dir).glob(f"*/{MANIFEST_NAME}")):
+        for manifest in package_manifests(models_dir):
             try:
                 spec = ModelSpec.from_manifest(manifest)
+                kept = reuse._models.get(spec.name) if reuse is not None else None
+                if kept is not None and kept.spec.same_artifact(spec) and file_sha256(spec.file) == spec.sha256:
+                    models[spec.name] = kept
+                    continue
                 models[spec.name] = load_model(
                     spec, providers=providers, intra_op_threads=intra_op_threads, warm_up=warm_up
                 )
@@ -139,12 +159,13 @@ class ModelRegistry:
         return cls(models, errors)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ModelRegistry:
+    def from_settings(cls, settings: Settings, *, reuse: ModelRegistry | None = None) -> ModelRegistry:
         return cls.from_directory(
             settings.models_dir,
             providers=settings.onnx_providers,
             intra_op_threads=settings.onnx_intra_op_threads,
             warm_up=settings.onnx_warmup,
+            reuse=reuse,
         )
 
     @property
@@ -166,6 +187,11 @@ class ModelRegistry:
 
     def describe(self) -> list[dict[str, Any]]:
         return [m.describe() for m in self._models.values()]
+
+    @property
+    def models(self) -> dict[str, LoadedModel]:
+        """The loaded models by name (a copy)."""
+        return dict(self._models)
 
     def close(self) -> None:
         self._models.clear()

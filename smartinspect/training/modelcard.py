@@ -63,3 +63,79 @@ smartinspect train xray --config {config_path}
 - The model is an ultralytics YOLO architecture (AGPL-3.0); see README, Licensing.
 """
     path.write_text(text)
+
+
+def write_wood_card(path: Path, *, cfg, config_path: Path, params: dict, metrics: dict, lineage: dict,
+                    mlflow_info: dict, version: str) -> None:
+    """The wood classifier's card (wood screening, issue 4)."""
+    test, t, rule = metrics["test"], params["thresholds"], params["open_set"]
+    headline = {k: test.get(k) for k in (
+        "genus_top1", "genus_top3", "class_top1", "ece", "ece_genus", "known_accepted", "accepted_genus_correct",
+        "open_set_auroc", "open_set_auroc_distance", "open_set_auroc_energy", "open_set_auroc_msp",
+        "open_set_abstained", "ood_abstained", "known_photos", "open_set_photos", "ood_photos")}
+    selection = metrics.get("open_set_selection", {})
+    per_genus = {k: v for k, v in test.items() if k.startswith(("open_set_abstained_", "open_set_auroc_", "ood_"))
+                 and k not in headline}
+    parity = metrics["parity"]
+    text = f"""# Model card: wood-classifier {version}
+
+Preliminary timber identification from end-grain photos (phone + 10-14x loupe), served through ONNX Runtime by
+`smartinspect.wood`: top-3 classes with calibrated probabilities, an open-set distance for abstention, CITES status
+from `smartinspect/wood/data/taxa.yaml`. See docs/wood.md.
+
+## Model
+- Architecture: `{params['arch']}` (torchvision BasicBlocks in a ResNet-18 layout, reduced widths), trained **from
+  scratch** (no pretrained weights), {params['crop']} px crops of a {params['analysis_side']} px analysis view;
+  a photo is the mean over a {params['grid']}x{params['grid']} grid of crops.
+- Classes ({len(params['taxa'])}): {', '.join(params['taxa'])}.
+- Calibration: temperature {params['temperature']} (fitted on validation photos).
+- Open set: score `{rule['score']}`: the Mahalanobis distance of crop features to the nearest class mean (tied
+  covariance, computed inside the ONNX graph, averaged over the crops; threshold {rule['distance_threshold']})
+  and/or the energy of the calibrated logits (threshold {rule['energy_threshold']}); thresholds are quantiles of
+  validation photos of known classes (target acceptance {cfg.operating['open_set_quantile']:.1%}). The score was
+  chosen on validation outliers (chimera timbers and wood textures, not the test genera): {selection}.
+- Outlier exposure: {cfg.data.get('outliers_per_kind', 0)} chimera timbers and {cfg.data.get('outliers_per_kind', 0)}
+  wood-coloured textures per run (indices below {cfg.data.get('outlier_val_from_index', 0)} for training, the rest
+  for the choice above), pushed towards the uniform distribution with weight {cfg.model.get('outlier_weight', 0)}.
+- Calls: the class at probability >= {t['species_probability']}, else its genus at >= {t['genus_probability']},
+  else abstain. A CITES-listed taxon at >= {t['lookalike_probability']} in the top-3 blocks "clear".
+- Wood-likeness gate (before the model; calibrated on training photos): {params['gate']}.
+
+## Data
+- Synthetic only, from `smartinspect datagen wood` (anatomy-driven end grain + phone/loupe acquisition); see
+  docs/datagen-wood.md.
+- Training/validation: {cfg.data['per_taxon']} photos per class, generator seed {lineage['train_generator_seed']}
+  ({lineage['train_photos']} train, {lineage['val_photos']} validation), images.jsonl sha256
+  `{lineage['train_dataset_sha256']}`.
+- Held-out test: {cfg.data['test_per_taxon']} photos per class, {cfg.data['open_set_per_taxon']} per open-set genus
+  (never trained on), {cfg.data['ood_per_kind']} per non-wood kind, generator seed
+  {lineage['test_generator_seed']}, images.jsonl sha256 `{lineage['test_dataset_sha256']}`.
+
+## Metrics (held-out test set, through the served ONNX path)
+{_table(headline)}
+
+Per open-set genus and per non-wood kind:
+
+{_table(per_genus)}
+
+ONNX vs PyTorch parity on {parity.get('parity_crops')} validation crops: max |logit diff|
+{parity.get('parity_max_abs_logit')}, max |distance diff| {parity.get('parity_max_abs_distance')}, max |probability
+diff| {parity.get('parity_max_abs_probability')}.
+
+## Tracking
+- MLflow experiment `{mlflow_info['experiment']}`, run `{mlflow_info['run_id']}`
+  (store: `{mlflow_info['tracking_uri'].split('///')[-1].split('/')[-1]}` in the data dir).
+
+## Retrain
+```
+smartinspect train wood --config {config_path}
+```
+
+## Limits
+- Trained and measured on synthetic photos only. Real end-grain photos differ (cutting and sanding quality, wood
+  variability within a species, lighting); accuracy on real photos is unknown until labelled real photos (e.g.
+  XyloTron-style collections) are imported. The figures above are not a claim about real timber.
+- Species within a genus (Dalbergia, Pterocarpus) are separated only as far as the generator makes them differ;
+  real separation needs the lab (chemistry or DNA). CITES-listed calls always go to the lab.
+"""
+    path.write_text(text)

@@ -19,7 +19,9 @@ def configure_mlflow(settings: Settings, experiment: str):
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
     artifacts = (settings.data_dir / "mlflow-artifacts").resolve()
     if mlflow.get_experiment_by_name(experiment) is None:
-        mlflow.create_experiment(experiment, artifact_location=artifacts.as_uri())
+        # a tracking server (serving/docker-compose.yml) decides where artefacts go (S3); a local store: on disk
+        server = settings.mlflow_tracking_uri.startswith(("http://", "https://"))
+        mlflow.create_experiment(experiment, artifact_location=None if server else artifacts.as_uri())
     mlflow.set_experiment(experiment)
     return mlflow
 

@@ -69,14 +69,15 @@ def _epoch_logger(mlflow):
 
 
 def train_yolo(cfg: XrayTrainConfig, data_yaml: Path, run_dir: Path, mlflow) -> Path:
-    """Train YOLO from its yaml (no pretrained weights exist here). Returns best.pt."""
+    """Train YOLO from its yaml; from scratch unless ``model.init_weights`` names our own weights. Returns best.pt."""
     from ultralytics import YOLO
 
     model = YOLO(cfg.model["arch"])
     model.add_callback("on_fit_epoch_end", _epoch_logger(mlflow))
     kwargs = dict(
         data=str(data_yaml), imgsz=cfg.model["imgsz"], epochs=cfg.model["epochs"], batch=cfg.model["batch"],
-        workers=cfg.model["workers"], patience=cfg.model["patience"], device="cpu", pretrained=False,
+        workers=cfg.model["workers"], patience=cfg.model["patience"], device="cpu",
+        pretrained=cfg.model.get("init_weights") or False,  # a .pt to fine-tune from (e.g. the champion's model.pt)
         seed=cfg.seed, deterministic=True, plots=True, project=str(run_dir.resolve()), name="yolo", exist_ok=True,
         amp=False, verbose=False, optimizer=cfg.model.get("optimizer", "auto"), lr0=cfg.model.get("lr0", 0.01),
         warmup_epochs=cfg.model.get("warmup_epochs", 3.0), **cfg.augment,
@@ -165,6 +166,9 @@ def train_xray(config_path: Path, *, settings: Settings | None = None) -> Path:
             test_dir=test_dir, parity=parity, lineage=lineage, run_id=run.info.run_id, mlflow=mlflow,
             class_names=list(CLASS_NAMES),
         )
+    from smartinspect.lifecycle.runs import finish_training_run  # example overlays; registered as challenger
+
+    finish_training_run(package, settings=settings)
     return package
 
 

@@ -1,0 +1,162 @@
+"""The promotion gate: a challenger replaces the champion only when it is no worse on every gated metric and
+better on at least one, both measured on the same frozen evaluation set. Pure Python, no MLflow."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    BETTER = "better"
+    SAME = "same"
+    WORSE = "WORSE"
+    NOT_MEASURED = "n/a"
+
+
+@dataclass(frozen=True)
+class GatedMetric:
+    """A metric the gate checks. ``tolerance``: how much worse still counts as "no worse" (in metric units)."""
+
+    name: str
+    higher_is_better: bool
+    tolerance: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.tolerance < 0 or not math.isfinite(self.tolerance):
+            raise ValueError(f"gated metric {self.name!r}: tolerance must be a finite value >= 0, got {self.tolerance}")
+
+    @classmethod
+    def from_config(cls, name: str, raw: Mapping[str, Any]) -> GatedMetric:
+        unknown = set(raw) - {"higher_is_better", "tolerance"}
+        if unknown or "higher_is_better" not in raw:
+            msg = f"gate {name!r}: expected keys higher_is_better (required) and tolerance, got {sorted(raw)}"
+            raise ValueError(msg)
+        return cls(name, bool(raw["higher_is_better"]), float(raw.get("tolerance", 0.0)))
+
+
+@dataclass(frozen=True)
+class GateRow:
+    metric: GatedMetric
+    champion: float | None
+    challenger: float | None
+    outcome: Outcome
+
+    @property
+    def delta(self) -> float | None:
+        if _missing(self.champion) or _missing(self.challenger):
+            return None
+        return float(self.challenger) - float(self.champion)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """The verdict with every row, so a refusal shows which metric failed and by how much."""
+
+    rows: tuple[GateRow, ...]
+    passed: bool
+    reasons: tuple[str, ...]
+    has_champion: bool
+    informative: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+
+    @property
+    def failed_metrics(self) -> list[str]:
+        return [r.metric.name for r in self.rows if r.outcome is Outcome.WORSE]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "has_champion": self.has_champion,
+            "reasons": list(self.reasons),
+            "rows": [{"metric": r.metric.name, "higher_is_better": r.metric.higher_is_better,
+                      "tolerance": r.metric.tolerance, "champion": _clean(r.champion),
+                      "challenger": _clean(r.challenger), "delta": _clean(r.delta), "outcome": r.outcome.value}
+                     for r in self.rows],
+            "informative": {k: {"champion": _clean(a), "challenger": _clean(b)} for k, (a, b) in self.informative.items()},
+        }
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _clean(value: float | None) -> float | None:
+    return None if _missing(value) else round(float(value), 6)  # type: ignore[arg-type]
+
+
+def judge_metric(metric: GatedMetric, champion: float | None, challenger: float | None) -> Outcome:
+    """One row: better, same (within tolerance), worse, or not measured (no instances in the evaluation set)."""
+    if _missing(champion) and _missing(challenger):
+        return Outcome.NOT_MEASURED
+    if _missing(challenger):
+        return Outcome.WORSE  # the champion could be measured and the challenger not: never a pass
+    if _missing(champion):
+        return Outcome.BETTER
+    gain = float(challenger) - float(champion)  # type: ignore[arg-type]
+    if not metric.higher_is_better:
+        gain = -gain
+    if gain < -metric.tolerance - 1e-12:
+        return Outcome.WORSE
+    return Outcome.BETTER if gain > 1e-12 else Outcome.SAME
+
+
+def compare_models(
+    gates: list[GatedMetric],
+    *,
+    challenger: Mapping[str, float | None],
+    champion: Mapping[str, float | None] | None,
+    informative: list[str] = (),  # type: ignore[assignment]
+) -> GateDecision:
+    """Apply the gate. Without a champion (the first promotion) the challenger passes if it could be measured."""
+    if not gates:
+        raise ValueError("a promotion gate needs at least one gated metric")
+    missing = [g.name for g in gates if g.name not in challenger]
+    if missing:
+        raise KeyError(f"the challenger's evaluation lacks gated metrics {missing}; it has {sorted(challenger)}")
+    info = {k: ((champion or {}).get(k), challenger.get(k)) for k in informative}
+    if champion is None:
+        rows = tuple(GateRow(g, None, challenger[g.name], Outcome.NOT_MEASURED) for g in gates)
+        measured = any(not _missing(challenger[g.name]) for g in gates)
+        reason = "no champion yet: first promotion" if measured else "the challenger could not be measured"
+        return GateDecision(rows, measured, (reason,), False, info)
+    rows = tuple(GateRow(g, champion.get(g.name), challenger[g.name],
+                         judge_metric(g, champion.get(g.name), challenger[g.name])) for g in gates)
+    reasons = [_worse_reason(r) for r in rows if r.outcome is Outcome.WORSE]
+    if not reasons and not any(r.outcome is Outcome.BETTER for r in rows):
+        reasons.append("better on no gated metric (a challenger must improve at least one)")
+    passed = not reasons
+    if passed:
+        better = ", ".join(r.metric.name for r in rows if r.outcome is Outcome.BETTER)
+        reasons = [f"better on {better}; no worse on the rest"]
+    return GateDecision(rows, passed, tuple(reasons), True, info)
+
+
+def _worse_reason(row: GateRow) -> str:
+    if _missing(row.challenger):
+        return f"{row.metric.name}: not measurable for the challenger (champion {_fmt(row.champion)})"
+    direction = "lower" if row.metric.higher_is_better else "higher"
+    return (f"{row.metric.name}: challenger {_fmt(row.challenger)} is {direction} than champion "
+            f"{_fmt(row.champion)} beyond the tolerance {row.metric.tolerance:g}")
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if _missing(value) else f"{float(value):.4f}"  # type: ignore[arg-type]
+
+
+def render_table(decision: GateDecision, *, champion_label: str, challenger_label: str) -> str:
+    """Side-by-side Markdown table (printed by ``smartinspect promote`` and logged to MLflow)."""
+    lines = [f"| metric | better when | tolerance | {champion_label} | {challenger_label} | delta | result |",
+             "|---|---|---|---|---|---|---|"]
+    for r in decision.rows:
+        delta = "" if r.delta is None else f"{r.delta:+.4f}"
+        lines.append(f"| {r.metric.name} | {'higher' if r.metric.higher_is_better else 'lower'} | "
+                     f"{r.metric.tolerance:g} | {_fmt(r.champion)} | {_fmt(r.challenger)} | {delta} | "
+                     f"{r.outcome.value} |")
+    for name, (a, b) in decision.informative.items():
+        lines.append(f"| {name} (not gated) | | | {_fmt(a)} | {_fmt(b)} | | info |")
+    verdict = "PROMOTED" if decision.passed else "REFUSED"
+    lines += ["", f"**{verdict}**: " + "; ".join(decision.reasons)]
+    return "\n".join(lines)

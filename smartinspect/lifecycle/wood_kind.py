@@ -1,0 +1,124 @@
+"""The wood classifier's lifecycle adapter: frozen evaluation set, gated metrics, training, example overlays.
+
+Photos go through the served path (``smartinspect.wood.evaluate.run_photos``: decode, gate, ONNX, decision) at
+the thresholds the package ships with.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from smartinspect.lifecycle.kinds import EvalSet, EvalSetSpec
+from smartinspect.runtime import ModelSpec
+from smartinspect.runtime.registry import MANIFEST_NAME, load_model
+
+log = logging.getLogger(__name__)
+EVAL_SPLITS = ("test", "open_set", "ood")
+
+
+def ensure_eval_set(spec: EvalSetSpec) -> EvalSet:
+    """Generate the frozen photo set once (``generator``: taxa, per_taxon, open_set_per_taxon, ood_per_kind, size)."""
+    from smartinspect.datagen.wood import KNOWN_TAXA
+    from smartinspect.datagen.wood.dataset import read_index
+    from smartinspect.training.wood import ensure_dataset
+    from smartinspect.training.wood_data import dataset_fingerprint
+
+    g = spec.generator
+    if "per_taxon" not in g:
+        raise ValueError("a wood eval_set needs generator.per_taxon (photos per known taxon)")
+    ensure_dataset(spec.path, taxa=list(g.get("taxa") or KNOWN_TAXA), per_taxon=int(g["per_taxon"]), seed=spec.seed,
+                   splits=(0.0, 0.0, 1.0), open_set_per_taxon=int(g.get("open_set_per_taxon", 0)),
+                   ood_per_kind=int(g.get("ood_per_kind", 0)), size=int(g.get("size", 384)))
+    sha = dataset_fingerprint(spec.path)
+    if spec.sha256 and sha != spec.sha256:
+        raise ValueError(f"frozen evaluation set {spec.path} has sha256 {sha}, but the promotion config pins "
+                         f"{spec.sha256}: it changed, so results would not compare with earlier promotions")
+    n = sum(1 for r in read_index(spec.path) if r["split"] in EVAL_SPLITS)
+    return EvalSet(spec.path, "test", sha, n, spec.seed)
+
+
+def _classifier(package: Path):
+    from smartinspect.wood.inferencer import WoodClassifier
+
+    spec = ModelSpec.from_manifest(package / MANIFEST_NAME)
+    return WoodClassifier(load_model(spec, providers=["CPUExecutionProvider"], intra_op_threads=0, warm_up=False))
+
+
+def gate_metrics(outcomes, taxa: list[str], genera: list[str], table) -> dict[str, float]:
+    """Gated: ``recall_<genus>`` (known photos accepted with the right genus, at the package's thresholds),
+    ``misidentification_rate`` (accepted known photos with a wrong genus: the wood analogue of a false alarm),
+    ``unknown_accepted_rate`` (open-set and non-wood photos given a call), ``brier`` and ``ece`` of the
+    calibrated class probabilities. Informative: ``genus_top1``, ``known_accepted``."""
+    from smartinspect.wood.evaluate import summarise
+
+    known = [o for o in outcomes if o.kind == "known"]
+    unknown = [o for o in outcomes if o.kind != "known"]
+    metrics: dict[str, float] = {}
+    for genus in sorted(set(genera)):
+        these = [o for o in known if table.genus_of(o.name) == genus]
+        right = [not o.abstained and o.call is not None and table.genus_of(o.call) == genus for o in these]
+        metrics[f"recall_{genus}"] = float(np.mean(right)) if these else float("nan")
+    accepted = [o for o in known if not o.abstained and o.call is not None]
+    metrics["misidentification_rate"] = (float(np.mean([table.genus_of(o.call) != table.genus_of(o.name)
+                                                        for o in accepted])) if accepted else float("nan"))
+    metrics["unknown_accepted_rate"] = float(np.mean([not o.abstained for o in unknown])) if unknown else float("nan")
+    if known:
+        probs = np.stack([o.probabilities for o in known])
+        onehot = np.eye(len(taxa))[[taxa.index(o.name) for o in known]]
+        metrics["brier"] = float(((probs - onehot) ** 2).sum(axis=1).mean())
+    summary = summarise(outcomes, taxa, genera, table)
+    metrics.update(ece=summary.get("ece", float("nan")), genus_top1=summary.get("genus_top1", float("nan")),
+                   known_accepted=summary.get("known_accepted", float("nan")))
+    return metrics
+
+
+def evaluate_package(package: Path, eval_set: EvalSet) -> dict[str, float]:
+    from smartinspect.datagen.wood.dataset import read_index
+    from smartinspect.wood.evaluate import run_photos
+    from smartinspect.wood.taxa import load_taxa
+
+    classifier = _classifier(package)
+    table = load_taxa()
+    rows = [r for r in read_index(eval_set.path) if r["split"] in EVAL_SPLITS]
+    outcomes = run_photos(classifier, eval_set.path, rows, table=table)
+    p = classifier.params
+    return gate_metrics(outcomes, list(p.taxa), list(p.genera), table)
+
+
+def train(config: Path, *, settings, feedback: Path | None = None, synthetic_share: float | None = None) -> Path:
+    if feedback is not None:
+        raise NotImplementedError("wood retraining with feedback is not implemented yet (docs/lifecycle.md)")
+    from smartinspect.training.wood import train_wood
+
+    return train_wood(config, settings=settings)
+
+
+def log_examples(package: Path, *, params: dict[str, Any], client, run_id: str, limit: int = 4) -> int:
+    """Held-out photos with the served call written on them, under ``examples/`` of the run."""
+    import tempfile
+
+    from smartinspect.datagen.wood.dataset import read_index
+    from smartinspect.wood.evaluate import run_photos
+    from smartinspect.wood.taxa import load_taxa
+
+    test_dir = params.get("data.test_dir")
+    if not test_dir or not (Path(test_dir) / "images.jsonl").is_file():
+        log.warning("no wood test set at %r: no example overlays logged", test_dir)
+        return 0
+    rows = [r for r in read_index(Path(test_dir)) if r["split"] in EVAL_SPLITS][:: 7][:limit]
+    outcomes = run_photos(_classifier(package), Path(test_dir), rows, table=load_taxa())
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (row, outcome) in enumerate(zip(rows, outcomes, strict=True)):
+            image = cv2.imread(str(Path(test_dir) / row["file"]), cv2.IMREAD_COLOR)
+            said = "abstained" if outcome.abstained else f"call: {outcome.call}"
+            for y, text in ((20, f"truth: {row['name']} ({row['kind']})"), (42, said)):
+                cv2.putText(image, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
+                cv2.putText(image, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
+            cv2.imwrite(str(Path(tmp) / f"{i:02d}.png"), image)
+        client.log_artifacts(run_id, tmp, artifact_path="examples")
+    return len(rows)

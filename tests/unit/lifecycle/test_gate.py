@@ -1,0 +1,90 @@
+import math
+
+import pytest
+
+from smartinspect.lifecycle.calibration import brier_score, expected_calibration_error
+from smartinspect.lifecycle.gate import GatedMetric, Outcome, compare_models, judge_metric, render_table
+
+GATES = [GatedMetric("recall_firearm", True), GatedMetric("false_alarm_rate", False, tolerance=0.01),
+         GatedMetric("brier", False)]
+CHAMPION = {"recall_firearm": 0.60, "false_alarm_rate": 0.05, "brier": 0.20, "map50": 0.4}
+
+
+@pytest.mark.parametrize(
+    ("metric", "champion", "challenger", "expected"),
+    [
+        (GatedMetric("r", True), 0.5, 0.6, Outcome.BETTER),
+        (GatedMetric("r", True), 0.5, 0.5, Outcome.SAME),
+        (GatedMetric("r", True), 0.5, 0.4, Outcome.WORSE),
+        (GatedMetric("fa", False), 0.05, 0.04, Outcome.BETTER),
+        (GatedMetric("fa", False), 0.05, 0.055, Outcome.WORSE),
+        (GatedMetric("fa", False, tolerance=0.01), 0.05, 0.055, Outcome.SAME),
+        (GatedMetric("r", True), math.nan, math.nan, Outcome.NOT_MEASURED),
+        (GatedMetric("r", True), 0.5, math.nan, Outcome.WORSE),
+        (GatedMetric("r", True), None, 0.2, Outcome.BETTER),
+    ],
+)
+def test_judge_metric(metric, champion, challenger, expected):
+    assert judge_metric(metric, champion, challenger) is expected
+
+
+def test_no_worse_anywhere_and_better_once_passes():
+    challenger = {"recall_firearm": 0.65, "false_alarm_rate": 0.055, "brier": 0.20, "map50": 0.3}
+    decision = compare_models(GATES, challenger=challenger, champion=CHAMPION, informative=["map50"])
+    assert decision.passed and decision.failed_metrics == []
+    assert "better on recall_firearm" in decision.reasons[0]
+    assert decision.informative["map50"] == (0.4, 0.3)  # informative metrics never decide
+
+
+def test_one_worse_metric_refuses_and_the_table_says_which():
+    challenger = {"recall_firearm": 0.90, "false_alarm_rate": 0.05, "brier": 0.25}
+    decision = compare_models(GATES, challenger=challenger, champion=CHAMPION)
+    assert not decision.passed
+    assert decision.failed_metrics == ["brier"]
+    table = render_table(decision, champion_label="champion v1", challenger_label="challenger v2")
+    brier_row = next(line for line in table.splitlines() if line.startswith("| brier "))
+    assert "0.2000 | 0.2500 | +0.0500 | WORSE" in brier_row
+    assert "**REFUSED**" in table and "brier: challenger 0.2500 is higher than champion 0.2000" in table
+
+
+def test_equal_everywhere_is_refused_for_not_being_better():
+    decision = compare_models(GATES, challenger=dict(CHAMPION), champion=CHAMPION)
+    assert not decision.passed
+    assert decision.reasons == ("better on no gated metric (a challenger must improve at least one)",)
+
+
+def test_first_promotion_needs_a_measurable_challenger():
+    assert compare_models(GATES, challenger=CHAMPION, champion=None).passed
+    empty = {g.name: math.nan for g in GATES}
+    assert not compare_models(GATES, challenger=empty, champion=None).passed
+
+
+def test_missing_gated_metric_is_an_error_naming_it():
+    with pytest.raises(KeyError, match="brier"):
+        compare_models(GATES, challenger={"recall_firearm": 1.0, "false_alarm_rate": 0.0}, champion=CHAMPION)
+
+
+def test_gate_config_is_validated():
+    assert GatedMetric.from_config("ece", {"higher_is_better": False, "tolerance": 0.02}).tolerance == 0.02
+    with pytest.raises(ValueError, match="higher_is_better"):
+        GatedMetric.from_config("ece", {"tolerance": 0.02})
+    with pytest.raises(ValueError, match="tolerance"):
+        GatedMetric("ece", False, tolerance=-1.0)
+
+
+def test_decision_serialises_without_nan():
+    decision = compare_models(GATES, challenger={**CHAMPION, "recall_firearm": math.nan}, champion=CHAMPION)
+    row = decision.to_dict()["rows"][0]
+    assert row["challenger"] is None and row["outcome"] == "WORSE"
+
+
+def test_brier_and_ece():
+    assert brier_score([0.0, 1.0], [0, 1]) == 0.0
+    assert brier_score([0.0, 0.0], [1, 1]) == 1.0
+    assert expected_calibration_error([0.0, 0.0, 0.0], [1, 1, 1]) == 1.0
+    # two bins, each perfectly calibrated on average
+    assert expected_calibration_error([0.25, 0.25, 0.25, 0.25, 0.75, 0.75, 0.75, 0.75],
+                                      [0, 0, 0, 1, 1, 1, 1, 0]) == pytest.approx(0.0)
+    assert math.isnan(brier_score([], []))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        brier_score([1.5], [1])
