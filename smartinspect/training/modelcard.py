@@ -54,7 +54,8 @@ max |score diff| {metrics['parity'].get('parity_max_abs_score')}.
 
 ## Retrain
 ```
-smartinspect train xray --config {config_path}
+smartinspect train xray --config {config_path}   # registers the result as the challenger
+smartinspect promote xray                          # gate vs the champion; exports into models/ on a pass
 ```
 
 ## Limits
