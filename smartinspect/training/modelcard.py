@@ -72,7 +72,8 @@ def write_wood_card(path: Path, *, cfg, config_path: Path, params: dict, metrics
     test, t, rule = metrics["test"], params["thresholds"], params["open_set"]
     headline = {k: test.get(k) for k in (
         "genus_top1", "genus_top3", "class_top1", "ece", "ece_genus", "known_accepted", "accepted_genus_correct",
-        "open_set_auroc", "open_set_auroc_distance", "open_set_auroc_energy", "open_set_auroc_msp",
+        "open_set_auroc", "open_set_auroc_distance", "open_set_auroc_knn", "open_set_auroc_energy",
+        "open_set_auroc_msp",
         "open_set_abstained", "ood_abstained", "known_photos", "open_set_photos", "ood_photos")}
     selection = metrics.get("open_set_selection", {})
     per_genus = {k: v for k, v in test.items() if k.startswith(("open_set_abstained_", "open_set_auroc_", "ood_"))
@@ -90,14 +91,14 @@ from `smartinspect/wood/data/taxa.yaml`. See docs/wood.md.
   a photo is the mean over a {params['grid']}x{params['grid']} grid of crops.
 - Classes ({len(params['taxa'])}): {', '.join(params['taxa'])}.
 - Calibration: temperature {params['temperature']} (fitted on validation photos).
-- Open set: score `{rule['score']}`: the Mahalanobis distance of crop features to the nearest class mean (tied
-  covariance, computed inside the ONNX graph, averaged over the crops; threshold {rule['distance_threshold']})
-  and/or the energy of the calibrated logits (threshold {rule['energy_threshold']}); thresholds are quantiles of
-  validation photos of known classes (target acceptance {cfg.operating['open_set_quantile']:.1%}). The score was
-  chosen on validation outliers (chimera timbers and wood textures, not the test genera): {selection}.
-- Outlier exposure: {cfg.data.get('outliers_per_kind', 0)} chimera timbers and {cfg.data.get('outliers_per_kind', 0)}
-  wood-coloured textures per run (indices below {cfg.data.get('outlier_val_from_index', 0)} for training, the rest
-  for the choice above), pushed towards the uniform distribution with weight {cfg.model.get('outlier_weight', 0)}.
+- Open set: score `{rule['score']}` (thresholds {rule['threshold']}, known-class medians {rule['reference']}):
+  `distance` is the Mahalanobis distance of crop features to the nearest class mean (tied covariance), `knn` one
+  minus the cosine similarity to the {cfg.operating.get('knn_k', 5)}th nearest training crop (both inside the ONNX
+  graph, averaged over the crops), `energy` that of the calibrated logits. Thresholds are quantiles of validation
+  photos of known classes (joint acceptance {cfg.operating['open_set_quantile']:.1%}); the score was chosen on the
+  validation open-set genera (Tilia, Fagus, Juglans, Castanea, Populus; never the test genera): {selection}.
+- Outlier exposure: {cfg.data.get('outliers_per_kind', 0)} each of chimera timbers, one-group swaps and wood-coloured
+  textures, pushed towards the uniform distribution with weight {cfg.model.get('outlier_weight', 0)}.
 - Calls: the class at probability >= {t['species_probability']}, else its genus at >= {t['genus_probability']},
   else abstain. A CITES-listed taxon at >= {t['lookalike_probability']} in the top-3 blocks "clear".
 - Wood-likeness gate (before the model; calibrated on training photos): {params['gate']}.
@@ -120,8 +121,8 @@ Per open-set genus and per non-wood kind:
 {_table(per_genus)}
 
 ONNX vs PyTorch parity on {parity.get('parity_crops')} validation crops: max |logit diff|
-{parity.get('parity_max_abs_logit')}, max |distance diff| {parity.get('parity_max_abs_distance')}, max |probability
-diff| {parity.get('parity_max_abs_probability')}.
+{parity.get('parity_max_abs_logit')}, max |distance diff| {parity.get('parity_max_abs_distance')}, max |knn diff|
+{parity.get('parity_max_abs_knn')}, max |probability diff| {parity.get('parity_max_abs_probability')}.
 
 ## Tracking
 - MLflow experiment `{mlflow_info['experiment']}`, run `{mlflow_info['run_id']}`

@@ -1,0 +1,139 @@
+"""Training outliers for outlier exposure: timbers that are none of the known classes, and wood-coloured textures.
+
+- **Chimeras**: the vessels of one known genus, the parenchyma of another, the rays and colour of a third, with
+  sizes and densities stretched beyond the donors' ranges. They teach the model that a photo must match a known
+  class as a whole, not in one feature. Only the known genera's parameters are used; the open-set test genera
+  (Shorea, Entandrophragma, Milicia, Betula, Ulmus) never are.
+- **Swaps**: one known taxon with one anatomy group (vessels, parenchyma, rays or colour) from another genus where
+  that group clearly differs: the near misses a genus unknown to the model often is (one or two features apart).
+- **Textures**: featureless or fibrous wood-coloured surfaces (multi-scale colour noise, streaks, speckles) through
+  the same camera. Without them a smooth brown surface looks most like pine, the one class without pores.
+
+The non-wood test inputs (``ood.py``: scenes, X-ray crops, documents, noise) come from a different generator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+
+from smartinspect.datagen.wood.acquisition import jpeg_roundtrip, photograph
+from smartinspect.datagen.wood.anatomy import Anatomy
+from smartinspect.datagen.wood.genera import KNOWN
+from smartinspect.datagen.wood.render import render_end_grain
+from smartinspect.datagen.wood.structure import smooth_noise
+
+OUTLIER_KINDS = ("chimera", "swap", "texture")
+
+
+def _by_genus() -> dict[str, list[Anatomy]]:
+    out: dict[str, list[Anatomy]] = {}
+    for a in KNOWN:
+        out.setdefault(a.genus, []).append(a)
+    return out
+
+
+def _stretch(span: tuple[float, float], factor: float) -> tuple[float, float]:
+    return (span[0] * factor, span[1] * factor)
+
+
+def chimera_anatomy(rng: np.random.Generator) -> tuple[Anatomy, list[str]]:
+    """An anatomy assembled from three different known genera, stretched; returns it and its donors."""
+    genera = _by_genus()
+    names = list(rng.choice(sorted(genera), size=3, replace=False))
+    donors = [genera[g][int(rng.integers(0, len(genera[g])))] for g in names]
+    vessel_donor, parenchyma_donor, ray_donor = donors
+    vessels = vessel_donor.vessels
+    if vessels is not None:
+        f = rng.uniform(0.6, 1.6)
+        vessels = replace(vessels, lw_diameter_um=_stretch(vessels.lw_diameter_um, f),
+                          ew_diameter_um=_stretch(vessels.ew_diameter_um, f),
+                          density_mm2=_stretch(vessels.density_mm2, rng.uniform(0.5, 2.0)))
+    colour = donors[int(rng.integers(1, 3))]  # never the vessel donor's colour
+    chimera = replace(
+        vessel_donor, taxon="chimera", genus="chimera", vessels=vessels, parenchyma=parenchyma_donor.parenchyma,
+        rays=ray_donor.rays, colour_light=colour.colour_light, colour_dark=colour.colour_dark,
+        streaks=colour.streaks, ring_width_mm=_stretch(vessel_donor.ring_width_mm, rng.uniform(0.6, 1.6)),
+        canals=[None, vessel_donor.canals, ray_donor.canals][int(rng.integers(0, 3))],
+        included_phloem=[None, parenchyma_donor.included_phloem][int(rng.integers(0, 2))], sources=(),
+    )
+    return chimera, names
+
+
+def _group_differs(group: str, a: Anatomy, b: Anatomy) -> bool:
+    """Whether ``b``'s ``group`` looks clearly different from ``a``'s under a loupe (coarse rules)."""
+    if group == "vessels":
+        va, vb = a.vessels, b.vessels
+        if va is None or vb is None:
+            return (va is None) != (vb is None)
+        ratio = np.mean(vb.lw_diameter_um) / np.mean(va.lw_diameter_um)
+        density = np.mean(vb.density_mm2) / np.mean(va.density_mm2)
+        return (va.porosity != vb.porosity or va.arrangement != vb.arrangement or not 0.6 < ratio < 1.6
+                or not 0.5 < density < 2.0)
+    if group == "parenchyma":
+        pa, pb = a.parenchyma, b.parenchyma
+        return pa.paratracheal != pb.paratracheal or pa.bands != pb.bands or (pa.marginal_um[1] > 0) != (
+            pb.marginal_um[1] > 0)
+    if group == "rays":
+        ra, rb = a.rays, b.rays
+        return ((ra.broad_width_um is None) != (rb.broad_width_um is None) or ra.storied != rb.storied
+                or not 0.5 < np.mean(rb.width_um) / np.mean(ra.width_um) < 2.0)
+    light = np.asarray(a.colour_light) + np.asarray(a.colour_dark)
+    return float(np.abs(light - (np.asarray(b.colour_light) + np.asarray(b.colour_dark))).max()) > 90
+
+
+def swap_anatomy(rng: np.random.Generator) -> tuple[Anatomy, list[str]]:
+    """A known taxon with one anatomy group (vessels, parenchyma, rays or colour) taken from another genus where
+    that group clearly differs: the near misses a new genus often is. Returns it and (base, donor, group)."""
+    for _ in range(100):
+        base, donor = KNOWN[int(rng.integers(0, len(KNOWN)))], KNOWN[int(rng.integers(0, len(KNOWN)))]
+        group = ("vessels", "parenchyma", "rays", "colour")[int(rng.integers(0, 4))]
+        if base.genus == donor.genus or not _group_differs(group, base, donor):
+            continue
+        if group == "colour":
+            changes = {"colour_light": donor.colour_light, "colour_dark": donor.colour_dark, "streaks": donor.streaks}
+        else:
+            changes = {group: getattr(donor, group)}
+        return replace(base, taxon="swap", genus="swap", sources=(), **changes), [base.genus, donor.genus, group]
+    raise RuntimeError("no clearly different anatomy group found in 100 draws")
+
+
+def render_texture(rng: np.random.Generator, size: int) -> np.ndarray:
+    """(size, size, 3) float32 RGB 0-1: a wood-coloured surface with no wood anatomy."""
+    donor = KNOWN[int(rng.integers(0, len(KNOWN)))]
+    light, dark = np.asarray(donor.colour_light, np.float32), np.asarray(donor.colour_dark, np.float32)
+    base = (light + rng.uniform(0, 1) * (dark - light)) / 255
+    shade = np.ones((size, size), np.float32)
+    for _ in range(int(rng.integers(1, 4))):  # smooth variation at a few scales
+        shade += rng.uniform(0.03, 0.15) * smooth_noise(rng, size, int(rng.integers(2, 40)))
+    fine = cv2.GaussianBlur(rng.standard_normal((size, size), dtype=np.float32), (0, 0), rng.uniform(0.5, 2.5))
+    shade += rng.uniform(0.02, 0.12) * fine / (fine.std() + 1e-6)
+    if rng.random() < 0.4:  # fibrous streaks in one direction
+        streaks = cv2.blur(rng.standard_normal((size, size), dtype=np.float32), (int(rng.integers(8, 60)), 1))
+        rot = cv2.getRotationMatrix2D((size / 2, size / 2), rng.uniform(0, 180), 1.0)
+        streaks = cv2.warpAffine(streaks, rot, (size, size), borderMode=cv2.BORDER_REFLECT)
+        shade += rng.uniform(0.05, 0.2) * streaks / (streaks.std() + 1e-6)
+    if rng.random() < 0.4:  # scattered specks, light or dark
+        specks = (rng.random((size, size)) < rng.uniform(0.002, 0.03)).astype(np.float32)
+        specks = cv2.GaussianBlur(specks, (0, 0), rng.uniform(0.6, 2.0))
+        shade += (1 if rng.random() < 0.5 else -1) * specks / (specks.max() + 1e-6) * rng.uniform(0.2, 0.6)
+    return np.clip(base * shade[..., None], 0, 1)
+
+
+def render_outlier(rng: np.random.Generator, kind: str, *, size: int) -> tuple[bytes, dict]:
+    """One outlier JPEG of ``kind`` (chimera | texture) and its parameters."""
+    if kind == "chimera":
+        anatomy, donors = chimera_anatomy(rng)
+        image = render_end_grain(rng, anatomy, size=size)
+        return image.jpeg, image.params | {"kind": kind, "donors": donors}
+    if kind == "swap":
+        anatomy, donors = swap_anatomy(rng)
+        image = render_end_grain(rng, anatomy, size=size)
+        return image.jpeg, image.params | {"kind": kind, "donors": donors}
+    if kind == "texture":
+        rgb, camera = photograph(rng, render_texture(rng, size))
+        jpeg, quality = jpeg_roundtrip(rng, rgb)
+        return jpeg, {"kind": kind, "camera": camera, "jpeg_quality": quality}
+    raise ValueError(f"unknown outlier kind {kind!r}; valid: {', '.join(OUTLIER_KINDS)}")

@@ -1,0 +1,231 @@
+"""Train the wood classifier: generate data -> views -> network from scratch -> temperature -> class Gaussians ->
+ONNX (with the open-set distance) -> parity -> thresholds -> held-out evaluation -> model package.
+
+Every step is tracked in one MLflow run; the result is a package in ``output`` (ONNX + manifest + model card).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from smartinspect.config import Settings, get_settings
+from smartinspect.training.tracking import configure_mlflow
+from smartinspect.training.wood_data import CropSampler, ViewSet, dataset_fingerprint, load_views
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WoodTrainConfig:
+    name: str
+    seed: int
+    data: dict[str, Any]
+    model: dict[str, Any]
+    operating: dict[str, Any]
+    output: str
+
+    @classmethod
+    def from_yaml(cls, path: Path) -> WoodTrainConfig:
+        raw = yaml.safe_load(Path(path).read_text())
+        missing = [f for f in cls.__dataclass_fields__ if f not in raw]
+        if missing:
+            raise ValueError(f"{path}: training config lacks {missing}")
+        return cls(**{f: raw[f] for f in cls.__dataclass_fields__})
+
+    @property
+    def taxa(self) -> list[str]:
+        from smartinspect.datagen.wood import KNOWN_TAXA
+
+        return list(self.data.get("taxa") or KNOWN_TAXA)
+
+
+def ensure_dataset(out_dir: Path, *, taxa: list[str], per_taxon: int, seed: int, splits: tuple[float, float, float],
+                   open_set_per_taxon: int = 0, ood_per_kind: int = 0, outliers_per_kind: int = 0,
+                   open_set: str = "test", size: int = 384, workers: int = 1) -> Path:
+    """Generate the dataset unless one with the same recipe is already there."""
+    from smartinspect.datagen.wood.dataset import generate_dataset
+
+    recipe = {"seed": seed, "per_taxon": per_taxon, "taxa": taxa, "splits": list(splits),
+              "open_set_per_taxon": open_set_per_taxon, "ood_per_kind": ood_per_kind, "size": size}
+    if outliers_per_kind:
+        recipe["outliers_per_kind"] = outliers_per_kind
+    if open_set != "test":
+        recipe["open_set"] = open_set
+    meta = out_dir / "dataset.json"
+    if meta.exists():
+        info = json.loads(meta.read_text())
+        if all(info.get(k) == v for k, v in recipe.items()):
+            return out_dir
+        shutil.rmtree(out_dir)
+    generate_dataset(out_dir, per_taxon=per_taxon, seed=seed, taxa=taxa, splits=splits,
+                     open_set_per_taxon=open_set_per_taxon, ood_per_kind=ood_per_kind,
+                     outliers_per_kind=outliers_per_kind, open_set=open_set, size=size, workers=workers,
+                     progress=True)
+    return out_dir
+
+
+def _crop_batches(views: np.ndarray, crop: int, grid: int, chunk: int = 64):
+    """Serving crops (grid x grid per view) of many views, as float32 batches of at most ``chunk`` views."""
+    from smartinspect.wood.preprocess import grid_crops, to_batch
+
+    for start in range(0, len(views), chunk):
+        yield np.concatenate([to_batch(grid_crops(v, crop, grid)) for v in views[start:start + chunk]])
+
+
+def image_outputs(net, views: np.ndarray, *, crop: int, grid: int) -> tuple[np.ndarray, np.ndarray]:
+    """(image-level mean logits (n, c), crop features (n * grid^2, d)) from the eager network, as served."""
+    import torch
+
+    logits, feats = [], []
+    net.eval()
+    with torch.no_grad():
+        for batch in _crop_batches(views, crop, grid):
+            lo, fe = net(torch.from_numpy(batch))
+            logits.append(lo.numpy())
+            feats.append(fe.numpy())
+    per = grid * grid
+    all_logits = np.concatenate(logits) if logits else np.zeros((0, 0))
+    return all_logits.reshape(len(views), per, -1).mean(1), np.concatenate(feats) if feats else np.zeros((0, 0))
+
+
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """The temperature that minimises the validation NLL (Guo et al. 2017), by a fine log-spaced search."""
+    best_t, best_nll = 1.0, math.inf
+    for t in np.exp(np.linspace(np.log(0.2), np.log(10.0), 400)):
+        z = logits / t
+        z = z - z.max(1, keepdims=True)
+        nll = float(-(z[np.arange(len(z)), labels] - np.log(np.exp(z).sum(1))).mean())
+        if nll < best_nll:
+            best_t, best_nll = float(t), nll
+    return best_t
+
+
+def train_network(cfg: WoodTrainConfig, train: ViewSet, val: ViewSet, mlflow, n_classes: int,
+                  outliers: ViewSet | None = None):
+    """Train from scratch (AdamW, warm-up then cosine); returns the network with the best validation accuracy.
+
+    With ``outliers``, each step adds a batch of them whose predictions are pushed towards the uniform
+    distribution (outlier exposure, Hendrycks et al. 2019), weighted by ``model.outlier_weight``.
+    """
+    import torch
+
+    from smartinspect.training.wood_model import WoodNet
+
+    m = cfg.model
+    torch.manual_seed(cfg.seed)
+    torch.set_num_threads(int(m.get("threads", 2)))
+    net = WoodNet(m["arch"], n_classes)
+    sampler = CropSampler(train, crop=m["crop"], seed=cfg.seed, colour_jitter=m.get("colour_jitter", 0.08))
+    outlier_batches = _cycle(CropSampler(outliers, crop=m["crop"], seed=cfg.seed + 1), m.get("outlier_batch", 32)) \
+        if outliers is not None and len(outliers.views) else None
+    steps_per_epoch = max(1, len(train.views) // m["batch"])
+    total = steps_per_epoch * m["epochs"]
+    warmup = int(steps_per_epoch * m.get("warmup_epochs", 1))
+    opt = torch.optim.AdamW(net.parameters(), lr=m["lr"], weight_decay=m["weight_decay"])
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, warmup)) * 0.5 * (
+        1 + math.cos(math.pi * min(1.0, s / max(1, total)))))
+    start, step, best = time.time(), 0, (-1.0, None)
+    for epoch in range(m["epochs"]):
+        net.train()
+        losses = []
+        for x, y in sampler.epoch(m["batch"]):
+            if outlier_batches is not None:
+                xo = next(outlier_batches)
+                logits, _ = net(torch.from_numpy(np.concatenate([x, xo])))
+                known, unknown = logits[: len(x)], logits[len(x):]
+                uniform = -torch.log_softmax(unknown, dim=1).mean()
+                loss = torch.nn.functional.cross_entropy(known, torch.from_numpy(y)) + m["outlier_weight"] * uniform
+            else:
+                logits, _ = net(torch.from_numpy(x))
+                loss = torch.nn.functional.cross_entropy(logits, torch.from_numpy(y))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            losses.append(loss.item())
+            step += 1
+        val_logits, _ = image_outputs(net, val.views, crop=m["crop"], grid=m.get("grid", 2))
+        val_acc = float((val_logits.argmax(1) == val.labels).mean()) if len(val.labels) else 0.0
+        elapsed = time.time() - start
+        mlflow.log_metrics({"train_loss": float(np.mean(losses)) if losses else float("nan"), "val_accuracy": val_acc,
+                            "lr": sched.get_last_lr()[0], "elapsed_s": elapsed}, step=epoch)
+        log.info("epoch %d: loss %.4f val acc %.4f (%.0f s)", epoch, np.mean(losses) if losses else -1, val_acc,
+                 elapsed)
+        if val_acc >= best[0]:
+            best = (val_acc, {k: v.clone() for k, v in net.state_dict().items()})
+        if elapsed > m.get("max_minutes", 1e9) * 60:
+            log.warning("stopping after epoch %d: over the %s minute budget", epoch, m["max_minutes"])
+            mlflow.log_param("stopped_early_after_epoch", epoch)
+            break
+    mlflow.log_metric("train_seconds", time.time() - start)
+    net.load_state_dict(best[1])
+    return net.eval()
+
+
+def _cycle(sampler: CropSampler, batch: int):
+    """Endless batches of random crops (x only), reshuffled every pass."""
+    while True:
+        yield from (x for x, _ in sampler.epoch(min(batch, len(sampler.views.views))))
+
+
+def train_wood(config_path: Path, *, settings: Settings | None = None) -> Path:
+    """The whole pipeline; returns the model package directory."""
+    settings = settings or get_settings()
+    cfg = WoodTrainConfig.from_yaml(config_path)
+    mlflow = configure_mlflow(settings, cfg.name)
+    d, taxa = cfg.data, cfg.taxa
+    common = {"taxa": taxa, "size": d.get("size", 384), "workers": d.get("workers", 1)}
+    train_dir = ensure_dataset(Path(d["train_dir"]), per_taxon=d["per_taxon"], seed=d["train_seed"],
+                               splits=(0.85, 0.15, 0.0), **common)
+    side, cache = cfg.model["analysis_side"], settings.data_dir / "cache" / "wood"
+    train = load_views(train_dir, "train", taxa=taxa, side=side, cache_dir=cache)
+    val = load_views(train_dir, "val", taxa=taxa, side=side, cache_dir=cache)
+    outliers = None
+    if d.get("outliers_per_kind"):
+        outlier_dir = ensure_dataset(Path(d["outlier_dir"]), per_taxon=0, seed=d["outlier_seed"],
+                                     splits=(0.85, 0.15, 0), outliers_per_kind=d["outliers_per_kind"], **common)
+        outliers = load_views(outlier_dir, "outlier", taxa=taxa, side=side, cache_dir=cache)
+    open_set_val_dir = None
+    if d.get("open_set_val_per_taxon"):
+        open_set_val_dir = ensure_dataset(Path(d["open_set_val_dir"]), per_taxon=0, seed=d["open_set_val_seed"],
+                                          splits=(0.85, 0.15, 0), open_set_per_taxon=d["open_set_val_per_taxon"],
+                                          open_set="validation", **common)
+    run_dir = settings.data_dir / "runs" / cfg.name / time.strftime("%Y%m%d-%H%M%S")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with mlflow.start_run(run_name=run_dir.name) as run:
+        mlflow.log_params({"config": str(config_path), "seed": cfg.seed, **_flat("model", cfg.model),
+                           **_flat("data", {k: v for k, v in d.items() if k != "taxa"}), "classes": len(taxa)})
+        mlflow.log_artifact(str(config_path))
+        lineage = {"train_dataset_sha256": dataset_fingerprint(train_dir), "train_generator_seed": d["train_seed"],
+                   "train_photos": len(train.views), "val_photos": len(val.views)}
+        net = train_network(cfg, train, val, mlflow, len(taxa), outliers=outliers)
+        import torch
+
+        torch.save({"arch": cfg.model["arch"], "taxa": taxa, "state_dict": net.state_dict()}, run_dir / "model.pt")
+        # The held-out set is made after training (the network never had a chance to see it).
+        test_dir = ensure_dataset(Path(d["test_dir"]), per_taxon=d["test_per_taxon"], seed=d["test_seed"],
+                                  splits=(0.0, 0.0, 1.0), open_set_per_taxon=d["open_set_per_taxon"],
+                                  ood_per_kind=d["ood_per_kind"], **common)
+        lineage |= {"test_dataset_sha256": dataset_fingerprint(test_dir), "test_generator_seed": d["test_seed"]}
+        mlflow.log_params(lineage)
+        from smartinspect.training.wood_package import calibrate_export_and_package
+
+        package = calibrate_export_and_package(cfg=cfg, config_path=config_path, net=net, train=train, val=val,
+                                               test_dir=test_dir, run_dir=run_dir, lineage=lineage,
+                                               open_set_val_dir=open_set_val_dir,
+                                               run_id=run.info.run_id, mlflow=mlflow)
+    return package
+
+
+def _flat(prefix: str, values: dict[str, Any]) -> dict[str, Any]:
+    return {f"{prefix}.{k}": v for k, v in values.items()}

@@ -1,0 +1,194 @@
+"""Calibrate (temperature, class Gaussians, gate, open-set threshold), export, evaluate and write the package."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from smartinspect.runtime import ModelSpec, file_sha256
+from smartinspect.runtime.registry import MANIFEST_NAME, load_model
+from smartinspect.training.wood import WoodTrainConfig, fit_temperature, image_outputs
+from smartinspect.training.wood_data import ViewSet
+from smartinspect.wood.gate import calibrate_gate, view_statistics
+from smartinspect.wood.inferencer import WOOD_TASK, OpenSetRule, WoodClassifier
+from smartinspect.wood.taxa import load_taxa
+
+MODEL_NAME = "wood-classifier"
+
+
+def write_manifest(package: Path, *, version: str, params: dict, metrics: dict, mlflow: dict, lineage: dict,
+                   crop: int) -> None:
+    manifest = {
+        "name": MODEL_NAME, "task": WOOD_TASK, "version": version, "file": "model.onnx",
+        "sha256": file_sha256(package / "model.onnx"),
+        "inputs": [{"name": "images", "shape": ["batch", 3, crop, crop], "dtype": "float32"}],
+        "outputs": ["logits", "features", "distance"],
+        "params": params, "metrics": metrics, "mlflow": mlflow, "lineage": lineage,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    (package / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def _classifier(package: Path) -> WoodClassifier:
+    spec = ModelSpec.from_manifest(package / MANIFEST_NAME)
+    # One thread: on a shared machine OpenMP spinning makes two threads slower than one.
+    return WoodClassifier(load_model(spec, providers=["CPUExecutionProvider"], intra_op_threads=1, warm_up=False))
+
+
+def _subset(views: ViewSet, per_class: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    idx = [rng.permutation(np.flatnonzero(views.labels == k))[:per_class] for k in np.unique(views.labels)]
+    return np.sort(np.concatenate(idx))
+
+
+def fit_open_set(net, train: ViewSet, *, crop: int, grid: int, per_class: int, seed: int, n_classes: int):
+    """Class means, tied precision and the k-NN bank from the crop features of up to ``per_class`` training photos
+    per class."""
+    import torch
+
+    from smartinspect.training.wood_model import fit_gaussian
+
+    idx = _subset(train, per_class, seed)
+    _, feats = image_outputs(net, train.views[idx], crop=crop, grid=grid)
+    labels = np.repeat(train.labels[idx], grid * grid)
+    means, precision = fit_gaussian(torch.from_numpy(feats), torch.from_numpy(labels), n_classes)
+    return means, precision, torch.from_numpy(feats)
+
+
+SCORE_COMBINATIONS = ("distance", "knn", "energy", "distance+energy", "knn+energy", "distance+knn")
+
+
+def _rule_at(name: str, known: list, acceptance: float) -> OpenSetRule:
+    """The rule ``name`` whose thresholds accept ``acceptance`` of the known photos (joint, for combinations)."""
+    values = {s: np.array([o.scores()[s] for o in known]) for s in name.split("+")}
+    reference = {s: float(np.median(v)) for s, v in values.items()}
+
+    def rule(q: float) -> OpenSetRule:
+        return OpenSetRule(name, reference, {s: float(np.quantile(v, q)) for s, v in values.items()})
+
+    lo, hi = acceptance, 1.0  # per-score quantile so that the joint acceptance is ``acceptance``
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        accepted = np.mean([rule(mid).value(o.scores()) <= 1.0 for o in known])
+        lo, hi = (mid, hi) if accepted < acceptance else (lo, mid)
+    return rule(hi)
+
+
+def choose_open_set_rule(known: list, unknown: list, *, acceptance: float) -> tuple[OpenSetRule, dict[str, float]]:
+    """The score (or pair of scores) that abstains on the most validation unknowns while accepting ``acceptance``
+    of the validation photos of known classes. The unknowns are the validation open-set genera (never the test
+    genera); thresholds come from the known photos only."""
+    report, best, best_rejected = {}, None, -1.0
+    for name in SCORE_COMBINATIONS:
+        rule = _rule_at(name, known, acceptance)
+        accepted = float(np.mean([rule.value(o.scores()) <= 1.0 for o in known]))
+        rejected = float(np.mean([rule.value(o.scores()) > 1.0 for o in unknown])) if unknown else 0.0
+        key = name.replace("+", "_")
+        report |= {f"select_{key}_known_accepted": accepted, f"select_{key}_unknown_abstained": rejected}
+        if rejected > best_rejected + 1e-9:
+            best, best_rejected = rule, rejected
+    assert best is not None
+    return best, report
+
+
+def export_with_open_set_head(cfg: WoodTrainConfig, net, train: ViewSet, val: ViewSet, staging: Path):
+    """Temperature (validation), class Gaussians and k-NN bank (training crops), ONNX export, parity.
+
+    Returns (the export wrapper, the temperature, the parity figures).
+    """
+    from smartinspect.training.wood_export import check_parity, export_onnx
+    from smartinspect.training.wood_model import ExportWrapper
+    from smartinspect.wood.preprocess import grid_crops, to_batch
+
+    crop, grid = cfg.model["crop"], cfg.model.get("grid", 2)
+    val_logits, _ = image_outputs(net, val.views, crop=crop, grid=grid)
+    temperature = fit_temperature(val_logits, val.labels)
+    means, precision, bank = fit_open_set(net, train, crop=crop, grid=grid, seed=cfg.seed, n_classes=len(cfg.taxa),
+                                          per_class=cfg.operating.get("gaussian_photos_per_class", 60))
+    wrapper = ExportWrapper(net, means, precision, bank, k=cfg.operating.get("knn_k", 5)).eval()
+    export_onnx(wrapper, staging / "model.onnx", crop=crop)
+    sample = np.concatenate([to_batch(grid_crops(v, crop, grid)) for v in val.views[:8]])
+    return wrapper, temperature, check_parity(wrapper, staging / "model.onnx", sample)
+
+
+def calibrate_export_and_package(*, cfg: WoodTrainConfig, config_path: Path, net, train: ViewSet, val: ViewSet,
+                                 test_dir: Path, run_dir: Path, lineage: dict, run_id: str, mlflow,
+                                 open_set_val_dir: Path | None = None) -> Path:
+    from smartinspect.datagen.wood.dataset import read_index
+    from smartinspect.wood.evaluate import run_photos, summarise
+
+    m, op, taxa = cfg.model, cfg.operating, cfg.taxa
+    crop, grid, table = m["crop"], m.get("grid", 2), load_taxa()
+    output = Path(cfg.output)
+    staging = output.parent / f".{output.name}.staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    wrapper, temperature, parity = export_with_open_set_head(cfg, net, train, val, staging)
+    mlflow.log_metrics(parity)
+    gate = calibrate_gate([view_statistics(v) for v in train.views[_subset(train, 80, cfg.seed + 1)]])
+    version = datetime.now(UTC).strftime("%Y.%m.%d-%H%M")
+    params: dict[str, Any] = {
+        "taxa": taxa, "genera": [table.genus_of(t) for t in taxa], "temperature": round(temperature, 5),
+        "analysis_side": m["analysis_side"], "crop": crop, "grid": grid, "top_k": op.get("top_k", 3),
+        "arch": m["arch"], "batch_size": 32, "gate": gate.to_dict(),
+        "open_set": OpenSetRule("distance", {"distance": 0.0}, {"distance": 1e9}).to_dict(),  # chosen below
+        "thresholds": {"species_probability": op["species_probability"], "genus_probability": op["genus_probability"],
+                       "lookalike_probability": op["lookalike_probability"]},
+    }
+    mlflow_info = {"run_id": run_id, "experiment": cfg.name, "tracking_uri": mlflow.get_tracking_uri()}
+    common = {"version": version, "mlflow": mlflow_info, "lineage": lineage, "crop": crop}
+    write_manifest(staging, params=params, metrics={}, **common)
+    val_rows = [r for r in read_index(Path(cfg.data["train_dir"])) if r["split"] == "val"]
+    provisional = _classifier(staging)
+    val_out = run_photos(provisional, Path(cfg.data["train_dir"]), val_rows, table=table)
+    unknown_out = []
+    if open_set_val_dir is not None:
+        rows = [r for r in read_index(open_set_val_dir) if r["split"] == "open_set"]
+        unknown_out = run_photos(provisional, open_set_val_dir, rows, table=table)
+    rule, selection = choose_open_set_rule(val_out, unknown_out, acceptance=op["open_set_quantile"])
+    params["open_set"] = rule.to_dict()
+    write_manifest(staging, params=params, metrics={}, **common)
+    classifier = _classifier(staging)
+    val_metrics = summarise(run_photos(classifier, Path(cfg.data["train_dir"]), val_rows, table=table),
+                            classifier.params, table)
+    test_rows = [r for r in read_index(test_dir) if r["split"] in ("test", "open_set", "ood")]
+    test_metrics = summarise(run_photos(classifier, test_dir, test_rows, table=table), classifier.params, table)
+    metrics = {"test": _rounded(test_metrics), "val": _rounded(val_metrics), "parity": _rounded(parity, 6),
+               "open_set_selection": _rounded(selection)}
+    write_manifest(staging, params=params, metrics=metrics, **common)
+    from smartinspect.training.modelcard import write_wood_card
+
+    write_wood_card(staging / "MODEL_CARD.md", cfg=cfg, config_path=config_path, params=params, metrics=metrics,
+                    lineage=lineage, mlflow_info=mlflow_info, version=version)
+    mlflow.log_metrics({f"test_{k}": v for k, v in test_metrics.items() if not math.isnan(v)})
+    mlflow.log_metrics({f"val_{k}": v for k, v in val_metrics.items() if not math.isnan(v)})
+    mlflow.log_metrics(selection)
+    mlflow.log_params({"temperature": params["temperature"], **{f"open_set.{k}": v for k, v in
+                                                                 params["open_set"].items()}})
+    mlflow.log_artifacts(str(staging), artifact_path="package")
+    import torch  # the eager network with its open-set head: for the ONNX-vs-eager benchmark; never served
+
+    torch.save({"arch": m["arch"], "taxa": taxa, "knn_k": wrapper.k, "wrapper_state_dict": wrapper.state_dict()},
+               staging / "model.pt")
+    _swap_into_place(staging, output)
+    return output
+
+
+def _rounded(values: dict[str, float], digits: int = 4) -> dict[str, float | None]:
+    return {k: (None if math.isnan(v) else round(v, digits)) for k, v in values.items()}
+
+
+def _swap_into_place(staging: Path, output: Path) -> None:
+    """Replace ``output`` with ``staging`` so a reader never sees a half-written package."""
+    old = output.parent / f".{output.name}.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if output.exists():
+        output.rename(old)
+    staging.rename(output)
+    shutil.rmtree(old, ignore_errors=True)

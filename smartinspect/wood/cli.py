@@ -1,0 +1,92 @@
+"""``smartinspect datagen|train|evaluate|bench wood``. Only typer is imported here; the work loads lazily."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def _splits(text: str) -> tuple[float, float, float]:
+    parts = tuple(float(p) for p in text.split(","))
+    if len(parts) != 3:
+        raise typer.BadParameter(f"splits must be three comma-separated fractions (train,val,test), got {text!r}")
+    return parts  # type: ignore[return-value]
+
+
+def datagen_wood_cmd(
+    out: Annotated[Path, typer.Option(help="output directory")] = Path("datasets/wood/generated"),
+    per_taxon: Annotated[int, typer.Option(min=0, help="images per known taxon")] = 400,
+    seed: Annotated[int, typer.Option(min=0, help="dataset seed; image i of a taxon uses child seed (taxon, i)")] = 0,
+    splits: Annotated[str, typer.Option(help="train,val,test fractions of the known-taxon images")] = "0.85,0.15,0",
+    open_set_per_taxon: Annotated[int, typer.Option(min=0, help="images per open-set genus (never trained on)")] = 0,
+    ood_per_kind: Annotated[int, typer.Option(min=0, help="non-wood images per kind (photo, xray, document, "
+                                                          "noise)")] = 0,
+    outliers_per_kind: Annotated[int, typer.Option(min=0, help="training outliers per kind (chimera timbers, "
+                                                         "wood textures)")] = 0,
+    open_set: Annotated[str, typer.Option(help="open-set genera: 'test' (evaluation) or 'validation' (choosing the "
+                                               "open-set rule)")] = "test",
+    size: Annotated[int, typer.Option(min=128, max=2048, help="image side in pixels")] = 384,
+    workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
+) -> None:
+    """Synthetic end-grain photos through a 10-14x loupe (see docs/datagen-wood.md)."""
+    from smartinspect.datagen.wood.dataset import generate_dataset
+
+    path = generate_dataset(out, per_taxon=per_taxon, seed=seed, splits=_splits(splits),
+                            open_set_per_taxon=open_set_per_taxon, ood_per_kind=ood_per_kind,
+                            outliers_per_kind=outliers_per_kind, open_set=open_set, size=size, workers=workers,
+                            progress=True)
+    typer.echo(str(path))
+
+
+def train_wood_cmd(
+    config: Annotated[Path, typer.Option(help="training recipe (YAML)")] = Path("training/wood.yaml"),
+) -> None:
+    """Generate data if needed, train from scratch, calibrate, export ONNX, check parity, evaluate, package."""
+    from smartinspect.training.wood import train_wood
+
+    typer.echo(f"model package written to {train_wood(config)}")
+
+
+def evaluate_wood_cmd(
+    dataset: Annotated[Path, typer.Option(help="generated dataset directory")] = Path("datasets/wood/generated-test"),
+    splits: Annotated[str, typer.Option(help="comma-separated splits to evaluate")] = "test,open_set,ood",
+    limit: Annotated[int | None, typer.Option(help="evaluate only the first N photos")] = None,
+) -> None:
+    """Evaluate the served wood model (models/) on a generated dataset; prints metrics as JSON."""
+    from smartinspect.config import get_settings
+    from smartinspect.datagen.wood.dataset import read_index
+    from smartinspect.runtime import ModelRegistry
+    from smartinspect.wood.evaluate import run_photos, summarise
+    from smartinspect.wood.inferencer import WOOD_TASK, WoodClassifier
+    from smartinspect.wood.taxa import load_taxa
+
+    classifier = WoodClassifier(ModelRegistry.from_settings(get_settings()).by_task(WOOD_TASK))
+    wanted = set(splits.split(","))
+    rows = [r for r in read_index(dataset) if r["split"] in wanted][:limit]
+    outcomes = run_photos(classifier, dataset, rows, table=load_taxa())
+    typer.echo(json.dumps(summarise(outcomes, classifier.params), indent=2))
+
+
+def bench_wood_cmd(
+    photos: Annotated[int, typer.Option(min=16, help="photos to time (crops: 4 per photo)")] = 64,
+    seed: Annotated[int, typer.Option()] = 4242,
+    out: Annotated[Path | None, typer.Option(help="write the JSON result here")] = None,
+) -> None:
+    """Images/s through ONNX Runtime vs the same model in PyTorch eager, at batch 1 and batch 16."""
+    from smartinspect.bench.wood import run_wood_benchmark
+
+    text = json.dumps(run_wood_benchmark(n_photos=photos, seed=seed), indent=2)
+    if out:
+        out.write_text(text + "\n")
+    typer.echo(text)
+
+
+def register(groups: dict[str, typer.Typer]) -> None:
+    """Add the wood commands to the shared CLI groups (called by smartinspect.cli)."""
+    groups["datagen"].command("wood")(datagen_wood_cmd)
+    groups["train"].command("wood")(train_wood_cmd)
+    groups["evaluate"].command("wood")(evaluate_wood_cmd)
+    groups["bench"].command("wood")(bench_wood_cmd)

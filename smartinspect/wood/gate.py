@@ -1,0 +1,120 @@
+"""The first gate: is this a colour photo of something wood-like? Cheap statistics of the analysis view.
+
+The classifier's open-set score catches wood it does not know; it is not trusted alone on inputs far from any
+photo of wood (an X-ray export, a document, noise): a network can map those anywhere in feature space. So inputs
+whose colour or texture statistics lie outside the range of every training photo abstain before the model is asked.
+Thresholds are calibrated on the training photos (``calibrate_gate``) and shipped in the model manifest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+DARK = 25  # luminance below this is the loupe's black surround, not wood
+
+
+@dataclass(frozen=True)
+class GateThresholds:
+    min_valid_fraction: float = 0.3  # share of the view that is not the black surround
+    max_gray_fraction: float = 0.5  # share of (valid) pixels with almost no colour
+    max_bright_fraction: float = 0.3  # share of near-white pixels (paper, open-beam X-ray, blown-out frames)
+    hue_range: tuple[float, float] = (-30.0, 65.0)  # hue (degrees) of the mean colour; wood is red to yellow
+    chroma_range: tuple[float, float] = (0.06, 0.85)  # saturation of the mean colour (pseudo-colour maps: higher)
+    min_autocorrelation: float = 0.35  # neighbouring pixels of a photo are alike; of noise they are not
+
+    def to_dict(self) -> dict:
+        return {"min_valid_fraction": self.min_valid_fraction, "max_gray_fraction": self.max_gray_fraction,
+                "max_bright_fraction": self.max_bright_fraction,
+                "hue_range": list(self.hue_range), "chroma_range": list(self.chroma_range),
+                "min_autocorrelation": self.min_autocorrelation}
+
+    @classmethod
+    def from_dict(cls, raw: dict | None) -> GateThresholds:
+        if not raw:
+            return cls()
+        return cls(raw["min_valid_fraction"], raw["max_gray_fraction"], raw["max_bright_fraction"],
+                   tuple(raw["hue_range"]), tuple(raw["chroma_range"]), raw["min_autocorrelation"])
+
+
+@dataclass(frozen=True)
+class GateResult:
+    passed: bool
+    failures: tuple[str, ...]  # codes: too_dark, not_coloured, too_bright, colour_not_wood, noise_like
+    stats: dict[str, float] = field(default_factory=dict)
+
+
+def view_statistics(view: np.ndarray) -> dict[str, float]:
+    """Colour and texture statistics of an (n, n, 3) uint8 RGB view."""
+    rgb = view.astype(np.float32)
+    lum = cv2.cvtColor(view, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    valid = lum >= DARK
+    valid_fraction = float(valid.mean())
+    pixels = rgb[valid] if valid.any() else rgb.reshape(-1, 3)
+    top = pixels.max(axis=1)
+    # Colourless: channels within 12 levels, or within 8 % of the brightest one (white paper under warm light).
+    gray_fraction = float((top - pixels.min(axis=1) < np.maximum(12.0, 0.08 * top)).mean())
+    bright_fraction = float((lum[valid] > 235).mean()) if valid.any() else 0.0
+    mean = pixels.mean(axis=0)
+    hsv = cv2.cvtColor(np.clip(mean, 0, 255).astype(np.uint8).reshape(1, 1, 3), cv2.COLOR_RGB2HSV_FULL)[0, 0]
+    hue = float(hsv[0]) / 256 * 360
+    hue = hue - 360 if hue > 180 else hue
+    chroma = float((mean.max() - mean.min()) / max(mean.max(), 1.0))
+    return {"valid_fraction": valid_fraction, "gray_fraction": gray_fraction, "bright_fraction": bright_fraction,
+            "hue": hue, "chroma": chroma,
+            "autocorrelation": _autocorrelation(lum, valid)}
+
+
+def _autocorrelation(lum: np.ndarray, valid: np.ndarray) -> float:
+    """Mean lag-1 correlation of luminance (horizontal and vertical) inside the valid region."""
+    out = []
+    for a, b, m in ((lum[:, :-1], lum[:, 1:], valid[:, :-1] & valid[:, 1:]),
+                    (lum[:-1], lum[1:], valid[:-1] & valid[1:])):
+        x, y = a[m], b[m]
+        if x.size < 16 or x.std() < 1e-3 or y.std() < 1e-3:
+            out.append(0.0)
+            continue
+        out.append(float(np.corrcoef(x, y)[0, 1]))
+    return float(np.mean(out))
+
+
+def check_wood_likeness(view: np.ndarray, thresholds: GateThresholds) -> GateResult:
+    stats = view_statistics(view)
+    failures = []
+    if stats["valid_fraction"] < thresholds.min_valid_fraction:
+        failures.append("too_dark")
+    if stats["gray_fraction"] > thresholds.max_gray_fraction:
+        failures.append("not_coloured")
+    if stats["bright_fraction"] > thresholds.max_bright_fraction:
+        failures.append("too_bright")
+    lo, hi = thresholds.hue_range
+    c_lo, c_hi = thresholds.chroma_range
+    if not lo <= stats["hue"] <= hi or not c_lo <= stats["chroma"] <= c_hi:
+        failures.append("colour_not_wood")
+    if stats["autocorrelation"] < thresholds.min_autocorrelation:
+        failures.append("noise_like")
+    return GateResult(not failures, tuple(failures), {k: round(v, 4) for k, v in stats.items()})
+
+
+def calibrate_gate(stats: list[dict[str, float]], *, margin: float = 0.25) -> GateThresholds:
+    """Thresholds that pass every training photo, widened beyond the extreme value by ``margin`` times its distance
+    to the 2nd (or 98th) percentile: a little room for photos slightly beyond the training range."""
+    def col(key: str) -> np.ndarray:
+        return np.array([s[key] for s in stats], np.float64)
+
+    def low(key: str) -> float:
+        v = col(key)
+        return float(v.min() - margin * (np.percentile(v, 2) - v.min()) - 1e-3)
+
+    def high(key: str) -> float:
+        v = col(key)
+        return float(v.max() + margin * (v.max() - np.percentile(v, 98)) + 1e-3)
+
+    return GateThresholds(
+        min_valid_fraction=max(0.05, low("valid_fraction")), max_gray_fraction=min(0.95, high("gray_fraction")),
+        max_bright_fraction=min(0.95, high("bright_fraction")),
+        hue_range=(low("hue"), high("hue")), chroma_range=(max(0.0, low("chroma")), min(1.0, high("chroma"))),
+        min_autocorrelation=max(0.0, low("autocorrelation")),
+    )

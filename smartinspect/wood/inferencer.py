@@ -1,0 +1,158 @@
+"""The wood classifier on the shared ONNX Runtime layer: pre_process -> forward -> post_process -> predict.
+
+The ONNX graph (exported by smartinspect.training.wood_export) takes (n, 3, 128, 128) float32 RGB 0-255 crops and
+returns ``logits`` (n, classes), ``features`` (n, d), ``distance`` (n,): the Mahalanobis distance of each crop's
+features to the nearest class mean (tied covariance fitted on the training crops), and ``knn`` (n,): one minus the
+cosine similarity to the k-th nearest training crop; both open-set scores are computed inside the graph.
+Everything the decision needs besides the graph (classes, temperature, thresholds) is in the manifest's params.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from smartinspect.runtime import LoadedModel
+from smartinspect.wood.gate import GateThresholds
+from smartinspect.wood.preprocess import ANALYSIS_SIDE, CROP, GRID, analysis_view, grid_crops, to_batch
+from smartinspect.wood.types import ImageScores
+
+WOOD_TASK = "wood-classification"
+
+
+OPEN_SET_SCORES = ("distance", "knn", "energy")
+
+
+@dataclass(frozen=True)
+class OpenSetRule:
+    """When a photo is unlike every known class. ``score`` names one or more of OPEN_SET_SCORES joined by "+":
+    ``distance`` (Mahalanobis to the nearest class mean, from the graph), ``knn`` (cosine distance to the k-th
+    nearest training crop, from the graph) and ``energy`` (of the calibrated logits). Each is normalised so that its
+    known-class median maps to 0 and its threshold to 1; the photo abstains when the largest is above 1.
+    """
+
+    score: str
+    reference: dict[str, float]
+    threshold: dict[str, float]
+
+    def __post_init__(self) -> None:
+        names = self.score.split("+")
+        bad = [n for n in names if n not in OPEN_SET_SCORES or n not in self.reference or n not in self.threshold]
+        if bad or not names:
+            raise ValueError(f"open-set score {self.score!r}: {bad} unknown or without reference and threshold; "
+                             f"valid scores: {', '.join(OPEN_SET_SCORES)}")
+
+    def value(self, scores: dict[str, float]) -> float:
+        return max((scores[n] - self.reference[n]) / (self.threshold[n] - self.reference[n])
+                   for n in self.score.split("+"))
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> OpenSetRule:
+        return cls(str(raw["score"]), {k: float(v) for k, v in raw["reference"].items()},
+                   {k: float(v) for k, v in raw["threshold"].items()})
+
+    def to_dict(self) -> dict:
+        return {"score": self.score, "reference": dict(self.reference), "threshold": dict(self.threshold)}
+
+
+@dataclass(frozen=True)
+class WoodModelParams:
+    """Operating parameters from the manifest (``params``)."""
+
+    taxa: tuple[str, ...]  # class order of the logits
+    genera: tuple[str, ...]  # genus of each class
+    temperature: float  # calibration (fitted on validation photos)
+    open_set: OpenSetRule  # abstain when the photo is unlike every known class
+    species_threshold: float  # call the species when its probability is at least this
+    genus_threshold: float  # else call the genus when the genus probability is at least this; else abstain
+    lookalike_threshold: float  # a CITES taxon in the top-k at this probability blocks "clear"
+    top_k: int
+    analysis_side: int
+    crop: int
+    grid: int
+    gate: GateThresholds
+    batch_size: int = 32
+
+    @classmethod
+    def from_params(cls, params: dict) -> WoodModelParams:
+        try:
+            return cls._from_params(params)
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"the wood model's manifest params are incomplete or malformed: {exc!r}") from exc
+
+    @classmethod
+    def _from_params(cls, params: dict) -> WoodModelParams:
+        t = params["thresholds"]
+        return cls(
+            taxa=tuple(params["taxa"]), genera=tuple(params["genera"]), temperature=float(params["temperature"]),
+            open_set=OpenSetRule.from_dict(params["open_set"]), species_threshold=float(t["species_probability"]),
+            genus_threshold=float(t["genus_probability"]), lookalike_threshold=float(t["lookalike_probability"]),
+            top_k=int(params.get("top_k", 3)), analysis_side=int(params.get("analysis_side", ANALYSIS_SIDE)),
+            crop=int(params.get("crop", CROP)), grid=int(params.get("grid", GRID)),
+            gate=GateThresholds.from_dict(params.get("gate")), batch_size=int(params.get("batch_size", 32)),
+        )
+
+    def unlike_known(self, scores: ImageScores) -> bool:
+        """True when the open-set rule says the photo is unlike every known class."""
+        return self.open_set.value(scores.open_set_scores()) > 1.0
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    z = logits / temperature
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def energy_score(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """-T logsumexp(logits / T): low for inputs like the training data (Liu et al. 2020)."""
+    z = logits / temperature
+    m = z.max(axis=-1)
+    return -temperature * (m + np.log(np.exp(z - m[..., None]).sum(axis=-1)))
+
+
+class WoodClassifier:
+    """Scores photos with the served wood model. Thread-safe (ONNX Runtime sessions are)."""
+
+    def __init__(self, loaded: LoadedModel) -> None:
+        self.loaded = loaded
+        self.params = WoodModelParams.from_params(loaded.spec.params)
+        self.name, self.version = loaded.spec.name, loaded.spec.version
+
+    def pre_process(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(h, w, 3) uint8 RGB -> (analysis view, (grid^2, 3, crop, crop) float32 batch)."""
+        view = analysis_view(rgb, self.params.analysis_side)
+        return view, to_batch(grid_crops(view, self.params.crop, self.params.grid))
+
+    def forward(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        """(n, 3, crop, crop) -> {"logits": (n, classes), "distance": (n,), "knn": (n,)}, in chunks."""
+        parts: dict[str, list[np.ndarray]] = {"logits": [], "distance": [], "knn": []}
+        for start in range(0, len(batch), self.params.batch_size):
+            out = self.loaded.model.run(batch[start:start + self.params.batch_size])
+            named = dict(zip(self.loaded.model.output_names, out, strict=True))
+            for key, chunks in parts.items():
+                chunks.append(named[key] if key in named else np.zeros(len(out[0]), np.float32))
+        return {key: np.concatenate(chunks) for key, chunks in parts.items()}
+
+    def post_process(self, out: dict[str, np.ndarray], n_images: int) -> list[ImageScores]:
+        """Crop outputs (n_images * grid^2) -> one :class:`ImageScores` per photo (means over its crops)."""
+        per = self.params.grid ** 2
+        logits = out["logits"].reshape(n_images, per, -1).mean(axis=1)
+        distance = out["distance"].reshape(n_images, per).mean(axis=1)
+        knn = out["knn"].reshape(n_images, per).mean(axis=1)
+        probs = softmax(logits, self.params.temperature)
+        energy = energy_score(logits, self.params.temperature)
+        return [ImageScores(tuple(float(p) for p in probs[i]), float(distance[i]), float(energy[i]), float(knn[i]))
+                for i in range(n_images)]
+
+    def score_views(self, views: list[np.ndarray]) -> list[ImageScores]:
+        """Analysis views -> scores; all crops of all photos go through the model in one batched pass."""
+        if not views:
+            return []
+        batch = np.concatenate([to_batch(grid_crops(v, self.params.crop, self.params.grid)) for v in views])
+        return self.post_process(self.forward(batch), len(views))
+
+    def predict(self, rgb: np.ndarray) -> ImageScores:
+        _view, batch = self.pre_process(rgb)
+        return self.post_process(self.forward(batch), 1)[0]

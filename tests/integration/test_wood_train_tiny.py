@@ -1,0 +1,70 @@
+"""A tiny end-to-end wood training run: data -> views -> network from scratch -> temperature -> class Gaussians ->
+ONNX -> parity -> thresholds -> evaluation -> package. It checks the steps and artefacts, not accuracy (one epoch on
+a few photos). Tracked in a real local MLflow SQLite store; the package is served by the real registry.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from smartinspect.config import REPO_ROOT
+
+pytest.importorskip("torch", reason="the train extra is not installed")
+pytest.importorskip("mlflow", reason="the train extra is not installed")
+
+
+@pytest.fixture
+def tiny_config(tmp_path: Path) -> Path:
+    raw = yaml.safe_load((REPO_ROOT / "training" / "wood-tiny.yaml").read_text())
+    raw["data"]["train_dir"] = str(tmp_path / "train")
+    raw["data"]["test_dir"] = str(tmp_path / "test")
+    raw["data"]["outlier_dir"] = str(tmp_path / "outliers")
+    raw["data"]["open_set_val_dir"] = str(tmp_path / "openval")
+    raw["output"] = str(tmp_path / "models" / "wood-classifier")
+    path = tmp_path / "wood-tiny.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def test_tiny_training_run_produces_a_servable_tracked_package(tiny_config, settings) -> None:
+    from smartinspect.datagen.wood import anatomy_of, render_end_grain
+    from smartinspect.runtime import ModelRegistry
+    from smartinspect.training.wood import train_wood
+    from smartinspect.wood.inferencer import WOOD_TASK, WoodClassifier
+
+    package = train_wood(tiny_config, settings=settings)
+    manifest = json.loads((package / "manifest.json").read_text())
+    assert manifest["task"] == WOOD_TASK and (package / "model.onnx").is_file() and (package / "model.pt").is_file()
+    assert (package / "MODEL_CARD.md").read_text().count("smartinspect train wood --config") == 1
+    parity = manifest["metrics"]["parity"]
+    assert parity["parity_max_abs_logit"] < 1e-3 and parity["parity_max_abs_distance"] < 1e-2
+    params = manifest["params"]
+    assert params["taxa"] == ["Dalbergia nigra", "Swietenia", "Khaya", "Pinus"] and params["temperature"] > 0
+    rule = params["open_set"]
+    assert set(rule["score"].split("+")) <= {"distance", "knn", "energy"}
+    assert set(rule["threshold"]) == set(rule["score"].split("+"))
+    assert {"select_distance_unknown_abstained", "select_knn_energy_known_accepted"} <= set(
+        manifest["metrics"]["open_set_selection"])
+    assert parity["parity_max_abs_knn"] < 1e-3
+    test = manifest["metrics"]["test"]
+    assert {"genus_top1", "genus_top3", "ece", "open_set_auroc", "open_set_auroc_distance", "ood_abstained"} <= set(test)
+    assert test["known_photos"] == 12 and test["open_set_photos"] == 10 and test["ood_photos"] == 8
+
+    registry = ModelRegistry.from_directory(package.parent, warm_up=False)
+    assert registry.ready, registry.errors
+    classifier = WoodClassifier(registry.by_task(WOOD_TASK))
+    scores = classifier.predict(render_end_grain(np.random.default_rng(3), anatomy_of("Khaya"), size=160).rgb)
+    assert len(scores.probabilities) == 4 and abs(sum(scores.probabilities) - 1) < 1e-5
+
+    import mlflow
+
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    run = mlflow.get_run(manifest["mlflow"]["run_id"])
+    assert run.info.status == "FINISHED"
+    assert {"val_accuracy", "train_loss", "test_genus_top1", "parity_max_abs_logit"} <= set(run.data.metrics)
+    assert run.data.params["train_dataset_sha256"] == manifest["lineage"]["train_dataset_sha256"]

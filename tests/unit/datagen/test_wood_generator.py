@@ -1,0 +1,96 @@
+"""The synthetic end-grain generator: seeded, anatomically sane, and its dataset layout."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from smartinspect.datagen.wood import KNOWN, KNOWN_TAXA, OPEN_SET_TAXA, anatomy_of, render_end_grain
+from smartinspect.datagen.wood.dataset import generate_dataset, read_index
+
+SMALL = 192  # px: 4x fewer pixels than the default keeps these tests quick
+
+
+def render(taxon: str, seed: int, size: int = SMALL, **kwargs):
+    return render_end_grain(np.random.default_rng(seed), anatomy_of(taxon), size=size, **kwargs)
+
+
+def test_same_seed_same_photo_other_seed_other_photo() -> None:
+    a, b, c = render("Swietenia", 3), render("Swietenia", 3), render("Swietenia", 4)
+    assert a.jpeg == b.jpeg and a.params == b.params
+    assert a.jpeg != c.jpeg
+
+
+def test_photo_is_a_jpeg_of_the_requested_size_with_its_parameters() -> None:
+    image = render("Khaya", 1)
+    decoded = cv2.imdecode(np.frombuffer(image.jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert decoded.shape == (SMALL, SMALL, 3) and image.rgb.shape == (SMALL, SMALL, 3)
+    p = image.params
+    assert p["taxon"] == "Khaya" and p["genus"] == "Khaya"
+    assert 10.0 <= p["magnification"] <= 14.0
+    assert 60 <= p["jpeg_quality"] <= 95
+    assert p["field_mm"] == pytest.approx(6.0 * 10.0 / p["magnification"], rel=1e-3)
+
+
+@pytest.mark.parametrize(("taxon", "ratio"), [("Quercus", 2.0), ("Fraxinus", 1.8), ("Tectona", 1.3), ("Cedrela", 1.3)])
+def test_ring_and_semi_ring_porous_earlywood_vessels_are_larger(taxon: str, ratio: float) -> None:
+    """Ring-porous: an abrupt drop after the earlywood pore zone; semi-ring-porous: a gradual one."""
+    ew, lw = [], []
+    for seed in range(4):
+        image = render(taxon, seed, size=384, magnification=10.0)
+        ew += list(image.vessel_diameters_um[~image.vessel_in_latewood])
+        lw += list(image.vessel_diameters_um[image.vessel_in_latewood])
+    assert len(ew) > 10 and len(lw) > 10
+    assert np.median(ew) > ratio * np.median(lw), (np.median(ew), np.median(lw))
+
+
+def test_pine_is_a_softwood_without_vessels() -> None:
+    for seed in range(3):
+        image = render("Pinus", seed)
+        assert image.params["porosity"] == "none"
+        assert len(image.vessel_diameters_um) == 0
+    assert anatomy_of("Pinus").softwood and not anatomy_of("Quercus").softwood
+
+
+def test_diffuse_porous_vessels_stay_in_their_literature_range() -> None:
+    acer = anatomy_of("Acer").vessels
+    image = render("Acer", 2, size=384)
+    lo, hi = acer.lw_diameter_um
+    d = image.vessel_diameters_um
+    assert len(d) > 20
+    assert lo * 0.7 <= np.median(d) <= hi * 1.3  # per-vessel size jitter of +-20 % around the image mean
+
+
+def test_every_taxon_renders_and_open_set_genera_are_not_classes() -> None:
+    assert len(KNOWN_TAXA) == 16 and len({a.genus for a in KNOWN}) == 14
+    assert not set(OPEN_SET_TAXA) & set(KNOWN_TAXA) and len(OPEN_SET_TAXA) >= 3
+    for taxon in KNOWN_TAXA + OPEN_SET_TAXA:
+        image = render(taxon, 0, size=128)
+        assert image.rgb.std() > 5, taxon  # not blank
+
+
+def test_dataset_layout_splits_and_seed_independence(tmp_path) -> None:
+    out = tmp_path / "ds"
+    generate_dataset(out, per_taxon=4, seed=5, taxa=["Acer", "Pinus"], splits=(0.5, 0.5, 0.0), open_set_per_taxon=1,
+                     ood_per_kind=1, size=128, progress=False)
+    rows = read_index(out)
+    info = json.loads((out / "dataset.json").read_text())
+    assert info["counts"]["train"] == {"Acer": 2, "Pinus": 2} and info["counts"]["val"] == {"Acer": 2, "Pinus": 2}
+    assert {r["name"] for r in rows if r["kind"] == "open_set"} == set(OPEN_SET_TAXA)
+    assert {r["name"] for r in rows if r["kind"] == "ood"} == {"photo", "xray", "document", "noise"}
+    assert all((out / r["file"]).is_file() for r in rows)
+    # Photo i of a taxon depends on (seed, taxon, i) only: a smaller dataset of one taxon repeats it byte for byte.
+    other = tmp_path / "other"
+    generate_dataset(other, per_taxon=2, seed=5, taxa=["Pinus"], splits=(1.0, 0.0, 0.0), size=128, progress=False)
+    first = {r["index"]: r for r in read_index(other)}
+    for row in rows:
+        if row["name"] == "Pinus" and row["index"] in first:
+            assert (out / row["file"]).read_bytes() == (other / first[row["index"]]["file"]).read_bytes()
+
+
+def test_unknown_taxon_is_refused_with_the_valid_names(tmp_path) -> None:
+    with pytest.raises(ValueError, match="unknown taxa"):
+        generate_dataset(tmp_path, per_taxon=1, seed=0, taxa=["Tilia"], progress=False)
