@@ -49,13 +49,14 @@ def _classifier(package: Path):
     return WoodClassifier(load_model(spec, providers=["CPUExecutionProvider"], intra_op_threads=0, warm_up=False))
 
 
-def gate_metrics(outcomes, taxa: list[str], genera: list[str], table) -> dict[str, float]:
+def gate_metrics(outcomes, params, table) -> dict[str, float]:
     """Gated: ``recall_<genus>`` (known photos accepted with the right genus, at the package's thresholds),
     ``misidentification_rate`` (accepted known photos with a wrong genus: the wood analogue of a false alarm),
     ``unknown_accepted_rate`` (open-set and non-wood photos given a call), ``brier`` and ``ece`` of the
     calibrated class probabilities. Informative: ``genus_top1``, ``known_accepted``."""
     from smartinspect.wood.evaluate import summarise
 
+    taxa, genera = list(params.taxa), list(params.genera)
     known = [o for o in outcomes if o.kind == "known"]
     unknown = [o for o in outcomes if o.kind != "known"]
     metrics: dict[str, float] = {}
@@ -71,7 +72,7 @@ def gate_metrics(outcomes, taxa: list[str], genera: list[str], table) -> dict[st
         probs = np.stack([o.probabilities for o in known])
         onehot = np.eye(len(taxa))[[taxa.index(o.name) for o in known]]
         metrics["brier"] = float(((probs - onehot) ** 2).sum(axis=1).mean())
-    summary = summarise(outcomes, taxa, genera, table)
+    summary = summarise(outcomes, params, table)
     metrics.update(ece=summary.get("ece", float("nan")), genus_top1=summary.get("genus_top1", float("nan")),
                    known_accepted=summary.get("known_accepted", float("nan")))
     return metrics
@@ -86,8 +87,7 @@ def evaluate_package(package: Path, eval_set: EvalSet) -> dict[str, float]:
     table = load_taxa()
     rows = [r for r in read_index(eval_set.path) if r["split"] in EVAL_SPLITS]
     outcomes = run_photos(classifier, eval_set.path, rows, table=table)
-    p = classifier.params
-    return gate_metrics(outcomes, list(p.taxa), list(p.genera), table)
+    return gate_metrics(outcomes, classifier.params, table)
 
 
 def train(config: Path, *, settings, feedback: Path | None = None, synthetic_share: float | None = None) -> Path:

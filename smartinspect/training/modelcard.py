@@ -76,6 +76,15 @@ def write_wood_card(path: Path, *, cfg, config_path: Path, params: dict, metrics
         "open_set_auroc_msp",
         "open_set_abstained", "ood_abstained", "known_photos", "open_set_photos", "ood_photos")}
     selection = metrics.get("open_set_selection", {})
+    targets = [("genus top-1", "genus_top1", ">=", 0.97), ("genus top-3", "genus_top3", ">=", 0.995),
+               ("expected calibration error", "ece", "<=", 0.05), ("unseen-genus AUROC", "open_set_auroc", ">=", 0.95),
+               ("unseen photos abstained", "open_set_abstained", ">=", 0.90),
+               ("known photos accepted", "known_accepted", ">=", 0.95), ("non-wood inputs abstained",
+                                                                         "ood_abstained", ">=", 1.0)]
+    target_rows = "\n".join(
+        f"| {label} | {op} {goal} | {test.get(key)} | "
+        f"{'yes' if test.get(key) is not None and (test[key] >= goal if op == '>=' else test[key] <= goal) else '**no**'} |"
+        for label, key, op, goal in targets)
     per_genus = {k: v for k, v in test.items() if k.startswith(("open_set_abstained_", "open_set_auroc_", "ood_"))
                  and k not in headline}
     parity = metrics["parity"]
@@ -112,6 +121,11 @@ from `smartinspect/wood/data/taxa.yaml`. See docs/wood.md.
 - Held-out test: {cfg.data['test_per_taxon']} photos per class, {cfg.data['open_set_per_taxon']} per open-set genus
   (never trained on), {cfg.data['ood_per_kind']} per non-wood kind, generator seed
   {lineage['test_generator_seed']}, images.jsonl sha256 `{lineage['test_dataset_sha256']}`.
+
+## Against the targets (held-out test set)
+| target | required | measured | met |
+|---|---|---|---|
+{target_rows}
 
 ## Metrics (held-out test set, through the served ONNX path)
 {_table(headline)}
