@@ -36,3 +36,5 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install --quiet -e ".[$extras]"
   echo "$want" > "$stamp"
 fi
+# The PP-OCR ONNX files are not in git (31 MB): their manifests are. Fetch them from the pinned rapidocr wheel.
+.venv/bin/python scripts/fetch_ocr_models.py .venv/bin/python
