@@ -91,11 +91,13 @@ def evaluate_package(package: Path, eval_set: EvalSet) -> dict[str, float]:
 
 
 def train(config: Path, *, settings, feedback: Path | None = None, synthetic_share: float | None = None) -> Path:
-    if feedback is not None:
-        raise NotImplementedError("wood retraining with feedback is not implemented yet (docs/lifecycle.md)")
-    from smartinspect.training.wood import train_wood
+    if feedback is None:
+        from smartinspect.training.wood import train_wood
 
-    return train_wood(config, settings=settings)
+        return train_wood(config, settings=settings)
+    from smartinspect.lifecycle.wood_feedback import train_wood_with_feedback
+
+    return train_wood_with_feedback(config, feedback, settings=settings, synthetic_share=synthetic_share)
 
 
 def log_examples(package: Path, *, params: dict[str, Any], client, run_id: str, limit: int = 4) -> int:

@@ -147,7 +147,7 @@ def train_xray_with_feedback(config_path: Path, feedback_dir: Path, *, settings,
     """Merge the snapshot into the recipe's synthetic data and run the usual training on the merged set."""
     from smartinspect.datagen.xray import CLASS_NAMES
     from smartinspect.training.tracking import configure_mlflow
-    from smartinspect.training.xray import XrayTrainConfig, ensure_dataset, train_xray
+    from smartinspect.training.xray import XrayTrainConfig, ensure_dataset, generator_config, train_xray
 
     raw = yaml.safe_load(Path(config_path).read_text())
     cfg = XrayTrainConfig.from_yaml(config_path)
@@ -156,7 +156,7 @@ def train_xray_with_feedback(config_path: Path, feedback_dir: Path, *, settings,
     snapshot = read_feedback(feedback_dir, kind="xray", classes=list(CLASS_NAMES))
     data = cfg.data
     synthetic = ensure_dataset(Path(data["train_dir"]), n_scans=data["train_scans"], seed=data["train_seed"],
-                               splits=(0.85, 0.15, 0.0))
+                               splits=(0.85, 0.15, 0.0), config=generator_config(data.get("generator")))
     work = settings.data_dir / "feedback-runs" / f"{cfg.name}-{snapshot.snapshot_id}"
     mix = merge_xray_feedback(
         synthetic_dir=synthetic, snapshot=snapshot, out_dir=work / "data", class_names=list(CLASS_NAMES),

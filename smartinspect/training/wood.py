@@ -224,6 +224,9 @@ def train_wood(config_path: Path, *, settings: Settings | None = None) -> Path:
                                                test_dir=test_dir, run_dir=run_dir, lineage=lineage,
                                                open_set_val_dir=open_set_val_dir,
                                                run_id=run.info.run_id, mlflow=mlflow)
+    from smartinspect.lifecycle.runs import finish_training_run  # example overlays; registered as challenger
+
+    finish_training_run(package, settings=settings)
     return package
 
 
