@@ -158,7 +158,13 @@ def calibrate_export_and_package(*, cfg: WoodTrainConfig, config_path: Path, net
     val_metrics = summarise(run_photos(classifier, Path(cfg.data["train_dir"]), val_rows, table=table),
                             classifier.params, table)
     test_rows = [r for r in read_index(test_dir) if r["split"] in ("test", "open_set", "ood")]
-    test_metrics = summarise(run_photos(classifier, test_dir, test_rows, table=table), classifier.params, table)
+    test_out = run_photos(classifier, test_dir, test_rows, table=table)
+    test_metrics = summarise(test_out, classifier.params, table)
+    from smartinspect.training.wood_reports import write_reports  # confusion matrix, PR curves, open-set ROC
+
+    rule_in_service = classifier.params.open_set
+    for image in write_reports(test_out, taxa, lambda o: rule_in_service.value(o.scores()), run_dir / "reports"):
+        mlflow.log_artifact(str(image), artifact_path="training")
     metrics = {"test": _rounded(test_metrics), "val": _rounded(val_metrics), "parity": _rounded(parity, 6),
                "open_set_selection": _rounded(selection)}
     write_manifest(staging, params=params, metrics=metrics, **common)

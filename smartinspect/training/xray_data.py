@@ -38,6 +38,19 @@ def clip_boxes_to_tile(
     return lines
 
 
+def _tile_view(record, *, tile: int, overlap: int, window: float, input_mode: str):
+    view = to_model_input(to_attenuation(load_scan(record)), window=window, mode=input_mode)
+    return view, tile_grid(view.shape[0], view.shape[1], tile=tile, overlap=overlap)
+
+
+def _write_tile(images: Path, labels: Path, name: str, px: np.ndarray, lines) -> None:
+    # ultralytics reads PNGs as BGR and flips them to RGB: store channels reversed so the network sees them in
+    # to_model_input's order, as the served pipeline feeds them.
+    cv2.imwrite(str(images / f"{name}.png"), px if px.ndim == 2 else px[..., ::-1])
+    text = "".join(f"{c} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}\n" for c, cx, cy, w, h in lines)
+    (labels / f"{name}.txt").write_text(text)
+
+
 def build_tile_dataset(
     dataset_dir: Path,
     out_dir: Path,
@@ -57,31 +70,36 @@ def build_tile_dataset(
     rng = np.random.default_rng(seed)
     counts = {}
     for split in splits:
-        (out_dir / "images" / split).mkdir(parents=True, exist_ok=True)
-        (out_dir / "labels" / split).mkdir(parents=True, exist_ok=True)
-        positives, negatives = [], []
-        for record in iter_scans(dataset_dir, split):
-            view = to_model_input(to_attenuation(load_scan(record)), window=window, mode=input_mode)
-            grid = tile_grid(view.shape[0], view.shape[1], tile=tile, overlap=overlap)
+        images, labels = out_dir / "images" / split, out_dir / "labels" / split
+        images.mkdir(parents=True, exist_ok=True)
+        labels.mkdir(parents=True, exist_ok=True)
+        # Positive tiles go to disk at once; negatives are only remembered (scan, tile) and cut again once the
+        # sample is drawn: holding every tile of a thousand scans in memory took more than 14 GB.
+        records, n_pos, negatives = list(iter_scans(dataset_dir, split)), 0, []
+        for r, record in enumerate(records):
+            view, grid = _tile_view(record, tile=tile, overlap=overlap, window=window, input_mode=input_mode)
             pixels = extract_tiles(view, grid, pad_value=air_value(input_mode))
-            for t, px in zip(grid, pixels, strict=True):
-                lines = clip_boxes_to_tile(record.boxes, t.x0, t.y0, tile, min_visible=min_visible,
+            for t, (g, px) in enumerate(zip(grid, pixels, strict=True)):
+                lines = clip_boxes_to_tile(record.boxes, g.x0, g.y0, tile, min_visible=min_visible,
                                            min_piece_px=min_piece_px)
-                name = f"{record.scan_id}_{t.x0}_{t.y0}"
                 if lines:
-                    positives.append((name, px, lines))
+                    _write_tile(images, labels, f"{record.scan_id}_{g.x0}_{g.y0}", px, lines)
+                    n_pos += 1
                 elif (px if px.ndim == 2 else px[..., 0]).min() < 250:  # skip pure air: nothing to learn there
-                    negatives.append((name, px, lines))
+                    negatives.append((r, t))
         # at least a few negatives, so a split never ends up empty (ultralytics refuses empty splits)
-        n_neg = min(len(negatives), max(4, int(round(negatives_per_positive * len(positives)))))
-        chosen = [negatives[i] for i in rng.choice(len(negatives), size=n_neg, replace=False)] if n_neg else []
-        for name, px, lines in positives + chosen:
-            # ultralytics reads PNGs as BGR and flips them to RGB: store channels reversed so the network sees
-            # them in to_model_input's order, as the served pipeline feeds them.
-            cv2.imwrite(str(out_dir / "images" / split / f"{name}.png"), px if px.ndim == 2 else px[..., ::-1])
-            text = "".join(f"{c} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}\n" for c, cx, cy, w, h in lines)
-            (out_dir / "labels" / split / f"{name}.txt").write_text(text)
-        counts[split] = {"positive_tiles": len(positives), "negative_tiles": n_neg}
+        n_neg = min(len(negatives), max(4, int(round(negatives_per_positive * n_pos))))
+        chosen = sorted(negatives[i] for i in rng.choice(len(negatives), size=n_neg, replace=False)) if n_neg else []
+        by_scan: dict[int, list[int]] = {}
+        for r, t in chosen:
+            by_scan.setdefault(r, []).append(t)
+        for r, tile_ids in by_scan.items():
+            record = records[r]
+            view, grid = _tile_view(record, tile=tile, overlap=overlap, window=window, input_mode=input_mode)
+            picked = [grid[t] for t in tile_ids]
+            for g, px in zip(picked, extract_tiles(view, picked, pad_value=air_value(input_mode)), strict=True):
+                _write_tile(images, labels, f"{record.scan_id}_{g.x0}_{g.y0}", px, [])
+        counts[split] = {"positive_tiles": n_pos, "negative_tiles": n_neg}
     data_yaml = out_dir / "data.yaml"
     names = "\n".join(f"  {i}: {n}" for i, n in enumerate(class_names))
     data_yaml.write_text(

@@ -38,6 +38,9 @@ def test_tiny_wood_model_is_registered_promoted_and_served(tmp_path):
     assert json.loads((package / "manifest.json").read_text())["mlflow"]["run_id"] == ref.run_id
     assert ref.aliases == ("challenger",) and ref.tags["lineage.train_dataset_sha256"]
     assert len(client.list_artifacts(ref.run_id, "examples")) >= 1
+    reports = {a.path for a in client.list_artifacts(ref.run_id, "training")}
+    assert {"training/confusion_matrix.png", "training/PR_curves.png", "training/open_set_ROC.png"} <= reports
+    assert client.get_run(ref.run_id).data.metrics["parity_max_abs_logit"] < 1e-3
 
     result = promote(settings, tmp_path / "promote.yaml")
     assert result.promoted and "| recall_Dalbergia |" in result.table and "| unknown_accepted_rate |" in result.table
