@@ -28,13 +28,20 @@ def analysis_view(rgb: np.ndarray, side: int = ANALYSIS_SIDE) -> np.ndarray:
 
 
 def grid_crops(view: np.ndarray, crop: int = CROP, grid: int = GRID) -> np.ndarray:
-    """(side, side, 3) -> (grid * grid, crop, crop, 3): a grid of crops covering the view's centre."""
+    """(side, side, 3) -> (grid * grid, crop, crop, 3): a grid of crops covering the view's centre.
+
+    When ``grid`` crops fit side by side they are adjacent and centred; more crops than fit are spread evenly
+    from edge to edge of the view, overlapping (a denser sample of the same photo).
+    """
     side = view.shape[0]
-    if crop * grid > side:
+    if crop > side or grid < 1:
         raise ValueError(f"{grid}x{grid} crops of {crop} px do not fit a {side} px view")
-    offset = (side - crop * grid) // 2
-    return np.stack([view[offset + i * crop: offset + (i + 1) * crop, offset + j * crop: offset + (j + 1) * crop]
-                     for i in range(grid) for j in range(grid)])
+    if crop * grid <= side:
+        offset = (side - crop * grid) // 2
+        starts = [offset + i * crop for i in range(grid)]
+    else:
+        starts = [round(i * (side - crop) / (grid - 1)) for i in range(grid)]
+    return np.stack([view[y:y + crop, x:x + crop] for y in starts for x in starts])
 
 
 def to_batch(crops: np.ndarray) -> np.ndarray:

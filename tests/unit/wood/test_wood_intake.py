@@ -83,6 +83,16 @@ def test_analysis_view_is_the_centre_square_and_crops_tile_it() -> None:
     assert batch.shape == (4, 3, 128, 128) and batch.dtype == np.float32 and batch.max() <= 255
 
 
+def test_denser_crop_grids_overlap_evenly_from_edge_to_edge() -> None:
+    view = np.random.default_rng(0).integers(0, 256, (256, 256, 3), dtype=np.uint8)
+    crops = grid_crops(view, 128, 4)  # 4 x 128 > 256: starts 0, 43, 85, 128
+    assert crops.shape == (16, 128, 128, 3)
+    assert np.array_equal(crops[0], view[:128, :128]) and np.array_equal(crops[15], view[128:, 128:])
+    assert np.array_equal(crops[1], view[:128, 43:171]) and np.array_equal(crops[4], view[43:171, :128])
+    with pytest.raises(ValueError, match="do not fit"):
+        grid_crops(view, 300, 1)
+
+
 @pytest.mark.parametrize("value", [0, 128, 255])
 def test_blank_frames_are_refused(value: int) -> None:
     flat = encode(np.full((400, 400, 3), value, np.uint8))
