@@ -144,7 +144,8 @@ ONNX vs PyTorch parity on {parity.get('parity_crops')} validation crops: max |lo
 
 ## Retrain
 ```
-smartinspect train wood --config {config_path}
+smartinspect train wood --config {config_path}   # registers the result as the challenger
+smartinspect promote wood                          # gate vs the champion; exports into models/ on a pass
 ```
 
 ## Limits
