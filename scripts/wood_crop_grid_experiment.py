@@ -22,8 +22,7 @@ from smartinspect.datagen.wood.dataset import read_index
 from smartinspect.lifecycle.wood_kind import _classifier
 from smartinspect.training.wood import ensure_dataset
 from smartinspect.training.wood_package import choose_open_set_rule
-from smartinspect.training.wood_reports import roc
-from smartinspect.wood.evaluate import run_photos
+from smartinspect.wood.evaluate import auroc, run_photos
 from smartinspect.wood.taxa import load_taxa
 
 
@@ -49,8 +48,7 @@ def main() -> None:
             classifier = _classifier(package)
             known = run_photos(classifier, known_dir, known_rows, table=table)
             unknown = run_photos(classifier, open_dir, open_rows, table=table)
-        both, is_unknown = known + unknown, np.array([o.kind != "known" for o in known + unknown])
-        aurocs = {s: round(roc(np.array([o.scores()[s] for o in both]), is_unknown)[2], 4)
+        aurocs = {s: round(auroc([o.scores()[s] for o in unknown], [o.scores()[s] for o in known]), 4)
                   for s in ("distance", "knn", "energy")}
         rule, _ = choose_open_set_rule(known, unknown, acceptance=0.965)
         accepted = np.mean([rule.value(o.scores()) <= 1 for o in known])

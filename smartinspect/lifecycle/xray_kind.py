@@ -35,7 +35,7 @@ def ensure_eval_set(spec: EvalSetSpec) -> EvalSet:
 
     if spec.n_scans < 1:
         raise ValueError(f"an X-ray eval_set needs n_scans >= 1, got {spec.n_scans}")
-    config = XrayGenConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec.generator.items()})
+    config = XrayGenConfig.with_overrides(spec.generator)
     info_path = spec.path / "dataset.json"
     info = json.loads(info_path.read_text()) if info_path.is_file() else {}
     wanted = {"seed": spec.seed, "n_scans": spec.n_scans, "config": config.to_dict()}

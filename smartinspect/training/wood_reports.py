@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from smartinspect.wood.evaluate import PhotoOutcome
+from smartinspect.wood.evaluate import PhotoOutcome, auroc
 
 
 def _pyplot():
@@ -24,23 +24,22 @@ def _pyplot():
 
 
 def precision_recall(scores: np.ndarray, positive: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """(precision, recall, average precision) of ``scores`` ranking ``positive`` first."""
-    order = np.argsort(-scores, kind="stable")
-    hits = positive[order].astype(np.float64)
+    """(precision, recall, average precision) of ``scores`` ranking ``positive`` first; AP as for the detector."""
+    from smartinspect.xray.evaluate import average_precision
+
+    hits = positive[np.argsort(-scores, kind="stable")].astype(np.float64)
     tp = np.cumsum(hits)
     precision = tp / np.arange(1, len(hits) + 1)
     recall = tp / max(hits.sum(), 1.0)
-    ap = float((precision * hits).sum() / max(hits.sum(), 1.0))
-    return precision, recall, ap
+    return precision, recall, average_precision(recall, precision)
 
 
 def roc(scores: np.ndarray, positive: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """(false-positive rate, true-positive rate, AUROC) with ``positive`` scoring high."""
-    order = np.argsort(-scores, kind="stable")
-    hits = positive[order].astype(np.float64)
+    """(false-positive rate, true-positive rate, AUROC) with ``positive`` scoring high; AUROC as the evaluator's."""
+    hits = positive[np.argsort(-scores, kind="stable")].astype(np.float64)
     tpr = np.concatenate([[0.0], np.cumsum(hits) / max(hits.sum(), 1.0)])
     fpr = np.concatenate([[0.0], np.cumsum(1.0 - hits) / max((1.0 - hits).sum(), 1.0)])
-    return fpr, tpr, float(np.trapezoid(tpr, fpr))
+    return fpr, tpr, auroc(scores[positive], scores[~positive])
 
 
 def write_reports(outcomes: Sequence[PhotoOutcome], taxa: Sequence[str], open_set_value, out_dir: Path) -> list[Path]:
@@ -90,8 +89,8 @@ def write_reports(outcomes: Sequence[PhotoOutcome], taxa: Sequence[str], open_se
         for kind in sorted({o.kind for o in unknown}):
             these = known + [o for o in unknown if o.kind == kind]
             scores = np.array([open_set_value(o) for o in these])
-            fpr, tpr, auroc = roc(scores, np.array([o.kind != "known" for o in these]))
-            ax.plot(fpr, tpr, lw=1.5, label=f"{kind} vs known: AUROC {auroc:.3f}")
+            fpr, tpr, area = roc(scores, np.array([o.kind != "known" for o in these]))
+            ax.plot(fpr, tpr, lw=1.5, label=f"{kind} vs known: AUROC {area:.3f}")
         accepted = np.mean([open_set_value(o) <= 1.0 for o in known])
         ax.axvline(1.0 - accepted, color="grey", ls="--", lw=1, label=f"shipped threshold ({accepted:.1%} known kept)")
         ax.plot([0, 1], [0, 1], color="lightgrey", lw=1)

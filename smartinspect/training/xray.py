@@ -11,7 +11,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import yaml
@@ -19,10 +19,8 @@ import yaml
 from smartinspect.config import Settings, get_settings
 from smartinspect.training.tracking import configure_mlflow, configure_ultralytics
 from smartinspect.training.xray_data import build_tile_dataset
+from smartinspect.datagen.xray.config import XrayGenConfig
 from smartinspect.xray.dataset import dataset_fingerprint
-
-if TYPE_CHECKING:
-    from smartinspect.datagen.xray.config import XrayGenConfig
 
 log = logging.getLogger(__name__)
 
@@ -47,24 +45,12 @@ class XrayTrainConfig:
         return cls(**{f: raw[f] for f in cls.__dataclass_fields__})
 
 
-def generator_config(overrides: dict[str, Any] | None) -> XrayGenConfig:
-    """The generator's defaults with a recipe's ``data.generator`` overrides (e.g. a richer threat mix)."""
-    from smartinspect.datagen.xray.config import XrayGenConfig
-
-    fields = XrayGenConfig.__dataclass_fields__
-    unknown = sorted(set(overrides or {}) - set(fields))
-    if unknown:
-        raise ValueError(f"data.generator: unknown generator settings {unknown}; known: {sorted(fields)}")
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in (overrides or {}).items()}
-    return XrayGenConfig(**values)
-
-
 def ensure_dataset(out_dir: Path, *, n_scans: int, seed: int, splits: tuple[float, float, float],
                    config: XrayGenConfig | None = None) -> Path:
     """Generate the dataset unless one with the same seed, size and generator settings is already there."""
     from smartinspect.datagen.xray import generate_dataset
 
-    config = config or generator_config(None)
+    config = config or XrayGenConfig()
     meta = out_dir / "dataset.json"
     if meta.exists():
         info = json.loads(meta.read_text())
@@ -145,7 +131,7 @@ def train_xray(config_path: Path, *, settings: Settings | None = None) -> Path:
 
     data = cfg.data
     train_dir = ensure_dataset(Path(data["train_dir"]), n_scans=data["train_scans"], seed=data["train_seed"],
-                               splits=(0.85, 0.15, 0.0), config=generator_config(data.get("generator")))
+                               splits=(0.85, 0.15, 0.0), config=XrayGenConfig.with_overrides(data.get("generator")))
     test_dir = ensure_dataset(Path(data["test_dir"]), n_scans=data["test_scans"], seed=data["test_seed"],
                               splits=(0.0, 0.0, 1.0))
     run_dir = settings.data_dir / "runs" / cfg.name / time.strftime("%Y%m%d-%H%M%S")

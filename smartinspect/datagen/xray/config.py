@@ -47,6 +47,14 @@ class XrayGenConfig:
         if self.scan_height_mm < 4200.0:
             raise ValueError(f"scan_height_mm must clear a loaded truck (>= 4200 mm), got {self.scan_height_mm}")
 
+    @classmethod
+    def with_overrides(cls, overrides: dict | None) -> XrayGenConfig:
+        """The defaults with some settings replaced (from YAML or JSON: lists become tuples); unknown names refused."""
+        unknown = sorted(set(overrides or {}) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise ValueError(f"unknown generator settings {unknown}; known: {sorted(cls.__dataclass_fields__)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in (overrides or {}).items()})
+
     def to_dict(self) -> dict:
         """JSON-ready (tuples become lists)."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}

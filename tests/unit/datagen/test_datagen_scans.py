@@ -106,3 +106,14 @@ def test_bad_arguments_are_rejected(kwargs, match):
 def test_bad_config_is_rejected(field, value, match):
     with pytest.raises(ValueError, match=match):
         XrayGenConfig(**{field: value})
+
+
+def test_recipe_overrides_become_a_config_and_unknown_names_are_refused():
+    config = XrayGenConfig.with_overrides({"contraband_fraction": 0.85, "threat_weights": [0.35, 0.35, 0.17, 0.13]})
+    assert config.contraband_fraction == 0.85 and config.threat_weights == (0.35, 0.35, 0.17, 0.13)
+    assert config.empty_fraction == XrayGenConfig().empty_fraction
+    assert XrayGenConfig.with_overrides(None) == XrayGenConfig()
+    with pytest.raises(ValueError, match="contraband_fractoin"):
+        XrayGenConfig.with_overrides({"contraband_fractoin": 0.9})
+    with pytest.raises(ValueError, match="contraband_fraction"):
+        XrayGenConfig.with_overrides({"contraband_fraction": 1.5})
