@@ -50,9 +50,14 @@ def main() -> None:
             unknown = run_photos(classifier, open_dir, open_rows, table=table)
         aurocs = {s: round(auroc([o.scores()[s] for o in unknown], [o.scores()[s] for o in known]), 4)
                   for s in ("distance", "knn", "energy")}
-        rule, _ = choose_open_set_rule(known, unknown, acceptance=0.965)
-        accepted = np.mean([rule.value(o.scores()) <= 1 for o in known])
-        abstained = np.mean([rule.value(o.scores()) > 1 for o in unknown])
+        rule, _ = choose_open_set_rule(known, unknown, acceptance=0.965, taxa=taxa, min_class_acceptance=0.0)
+        served = classifier.params
+
+        def value(o, r=rule):
+            return r.value(o.scores(), served.taxa[int(np.argmax(o.probabilities))])
+
+        accepted = np.mean([value(o) <= 1 for o in known])
+        abstained = np.mean([value(o) > 1 for o in unknown])
         print(f"grid {grid}x{grid}: AUROC {aurocs}; chosen {rule.score}: known accepted {accepted:.3f}, "
               f"unknown abstained {abstained:.3f}", flush=True)
 

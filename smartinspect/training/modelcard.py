@@ -66,6 +66,19 @@ smartinspect promote xray                          # gate vs the champion; expor
     path.write_text(text)
 
 
+def _selection_lines(selection: dict) -> str:
+    """One line per open-set candidate rule from the ``select_<rule>_<figure>`` metrics."""
+    figures = ("known_accepted", "worst_class_accepted", "unknown_abstained")
+    rules = sorted({k[len("select_"):-len(f) - 1] for k in selection for f in figures
+                    if k.startswith("select_") and k.endswith("_" + f)})
+
+    def pct(rule: str, figure: str) -> str:
+        value = selection.get(f"select_{rule}_{figure}")
+        return "n/a" if value is None else f"{value:.1%}"
+
+    return "\n".join(f"  - `{r}`: {' / '.join(pct(r, f) for f in figures)}" for r in rules)
+
+
 def write_wood_card(path: Path, *, cfg, config_path: Path, params: dict, metrics: dict, lineage: dict,
                     mlflow_info: dict, version: str) -> None:
     """The wood classifier's card (wood screening, issue 4)."""
@@ -76,6 +89,11 @@ def write_wood_card(path: Path, *, cfg, config_path: Path, params: dict, metrics
         "open_set_auroc_msp",
         "open_set_abstained", "ood_abstained", "known_photos", "open_set_photos", "ood_photos")}
     selection = metrics.get("open_set_selection", {})
+    per_class_note = (f", with a reference and threshold per predicted class ({len(rule['per_class'])} classes; "
+                      f"the manifest lists them), so that every class keeps the same share of its own validation "
+                      f"photos; eligible rules keep at least "
+                      f"{cfg.operating.get('open_set_min_class_acceptance', 0.9):.0%} of every class"
+                      if rule.get("per_class") else "")
     targets = [("genus top-1", "genus_top1", ">=", 0.97), ("genus top-3", "genus_top3", ">=", 0.995),
                ("expected calibration error", "ece", "<=", 0.05), ("unseen-genus AUROC", "open_set_auroc", ">=", 0.95),
                ("unseen photos abstained", "open_set_abstained", ">=", 0.90),
@@ -104,8 +122,10 @@ from `smartinspect/wood/data/taxa.yaml`. See docs/wood.md.
   `distance` is the Mahalanobis distance of crop features to the nearest class mean (tied covariance), `knn` one
   minus the cosine similarity to the {cfg.operating.get('knn_k', 5)}th nearest training crop (both inside the ONNX
   graph, averaged over the crops), `energy` that of the calibrated logits. Thresholds are quantiles of validation
-  photos of known classes (joint acceptance {cfg.operating['open_set_quantile']:.1%}); the score was chosen on the
-  validation open-set genera (Tilia, Fagus, Juglans, Castanea, Populus; never the test genera): {selection}.
+  photos of known classes (joint acceptance {cfg.operating['open_set_quantile']:.1%}){per_class_note}; the score
+  was chosen on the validation open-set genera (Tilia, Fagus, Juglans, Castanea, Populus; never the test genera).
+  Candidates on the validation photos (known accepted / worst class accepted / unknowns abstained):
+{_selection_lines(selection)}
 - Outlier exposure: {cfg.data.get('outliers_per_kind', 0)} each of chimera timbers, one-group swaps and wood-coloured
   textures, pushed towards the uniform distribution with weight {cfg.model.get('outlier_weight', 0)}.
 - Calls: the class at probability >= {t['species_probability']}, else its genus at >= {t['genus_probability']},

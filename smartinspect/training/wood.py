@@ -178,8 +178,13 @@ def _cycle(sampler: CropSampler, batch: int):
         yield from (x for x, _ in sampler.epoch(min(batch, len(sampler.views.views))))
 
 
-def train_wood(config_path: Path, *, settings: Settings | None = None) -> Path:
-    """The whole pipeline; returns the model package directory."""
+def train_wood(config_path: Path, *, settings: Settings | None = None, from_checkpoint: Path | None = None) -> Path:
+    """The whole pipeline; returns the model package directory.
+
+    ``from_checkpoint``: a network saved by an earlier run (``var/runs/<name>/<stamp>/model.pt``) is calibrated,
+    exported, evaluated and packaged instead of training a new one: a change to the calibration (the open-set rule,
+    the wood-likeness gate) is tried without retraining. The run logs the checkpoint as a param.
+    """
     settings = settings or get_settings()
     cfg = WoodTrainConfig.from_yaml(config_path)
     mlflow = configure_mlflow(settings, cfg.name)
@@ -208,7 +213,11 @@ def train_wood(config_path: Path, *, settings: Settings | None = None) -> Path:
         mlflow.log_artifact(str(config_path))
         lineage = {"train_dataset_sha256": dataset_fingerprint(train_dir), "train_generator_seed": d["train_seed"],
                    "train_photos": len(train.views), "val_photos": len(val.views)}
-        net = train_network(cfg, train, val, mlflow, len(taxa), outliers=outliers)
+        if from_checkpoint is not None:
+            net = load_checkpoint(from_checkpoint, cfg)
+            mlflow.log_param("from_checkpoint", str(from_checkpoint))
+        else:
+            net = train_network(cfg, train, val, mlflow, len(taxa), outliers=outliers)
         import torch
 
         torch.save({"arch": cfg.model["arch"], "taxa": taxa, "state_dict": net.state_dict()}, run_dir / "model.pt")
@@ -228,6 +237,21 @@ def train_wood(config_path: Path, *, settings: Settings | None = None) -> Path:
 
     finish_training_run(package, settings=settings)
     return package
+
+
+def load_checkpoint(path: Path, cfg: WoodTrainConfig):
+    """The network saved by an earlier run of the same recipe (architecture and classes must match)."""
+    import torch
+
+    from smartinspect.training.wood_model import WoodNet
+
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    if saved.get("arch") != cfg.model["arch"] or list(saved.get("taxa", [])) != cfg.taxa:
+        raise ValueError(f"{path}: checkpoint of {saved.get('arch')} over {len(saved.get('taxa', []))} classes does "
+                         f"not match the recipe ({cfg.model['arch']}, {len(cfg.taxa)} classes)")
+    net = WoodNet(cfg.model["arch"], len(cfg.taxa))
+    net.load_state_dict(saved["state_dict"])
+    return net.eval()
 
 
 def _flat(prefix: str, values: dict[str, Any]) -> dict[str, Any]:

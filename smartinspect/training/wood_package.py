@@ -62,39 +62,74 @@ def fit_open_set(net, train: ViewSet, *, crop: int, grid: int, per_class: int, s
 
 
 SCORE_COMBINATIONS = ("distance", "knn", "energy", "distance+energy", "knn+energy", "distance+knn")
+MIN_CLASS_PHOTOS = 10  # a class with fewer validation photos predicted as it uses the global threshold
+# No class may lose more than 10 % of its own validation photos to the open-set rule (operating.open_set_min_class_
+# acceptance overrides): one threshold for all sent 17 % of Cedrela to the experts (docs/wood.md).
+MIN_CLASS_ACCEPTANCE = 0.90
 
 
-def _rule_at(name: str, known: list, acceptance: float) -> OpenSetRule:
-    """The rule ``name`` whose thresholds accept ``acceptance`` of the known photos (joint, for combinations)."""
-    values = {s: np.array([o.scores()[s] for o in known]) for s in name.split("+")}
+def _predicted(outcome, taxa: list[str]) -> str:
+    return taxa[int(np.argmax(outcome.probabilities))]
+
+
+def _rule_at(name: str, known: list, acceptance: float, *, taxa: list[str] | None = None) -> OpenSetRule:
+    """The rule ``name`` whose thresholds accept ``acceptance`` of the known photos (joint, for combinations).
+    With ``taxa``, the rule has a reference (median) and threshold (a common quantile) per predicted class."""
+    scores = name.split("+")
+    values = {s: np.array([o.scores()[s] for o in known]) for s in scores}
     reference = {s: float(np.median(v)) for s, v in values.items()}
+    groups: dict[str, np.ndarray] = {}
+    if taxa is not None:
+        predicted = np.array([_predicted(o, taxa) for o in known])
+        groups = {t: predicted == t for t in taxa if (predicted == t).sum() >= MIN_CLASS_PHOTOS}
+
+    def pair(mask: np.ndarray | None, q: float) -> tuple[dict[str, float], dict[str, float]]:
+        ref = {s: float(np.median(v[mask])) for s, v in values.items()} if mask is not None else reference
+        thr = {s: float(np.quantile(v[mask] if mask is not None else v, q)) for s, v in values.items()}
+        return ref, {s: max(thr[s], ref[s] + 1e-6) for s in scores}  # a threshold at the median would divide by 0
 
     def rule(q: float) -> OpenSetRule:
-        return OpenSetRule(name, reference, {s: float(np.quantile(v, q)) for s, v in values.items()})
+        ref, thr = pair(None, q)
+        per_class = {t: dict(zip(("reference", "threshold"), pair(m, q), strict=True)) for t, m in groups.items()}
+        return OpenSetRule(name, ref, thr, per_class)
+
+    def accepted(r: OpenSetRule) -> float:
+        return float(np.mean([r.value(o.scores(), _predicted(o, taxa) if taxa else None) <= 1.0 for o in known]))
 
     lo, hi = acceptance, 1.0  # per-score quantile so that the joint acceptance is ``acceptance``
     for _ in range(30):
         mid = (lo + hi) / 2
-        accepted = np.mean([rule(mid).value(o.scores()) <= 1.0 for o in known])
-        lo, hi = (mid, hi) if accepted < acceptance else (lo, mid)
+        lo, hi = (mid, hi) if accepted(rule(mid)) < acceptance else (lo, mid)
     return rule(hi)
 
 
-def choose_open_set_rule(known: list, unknown: list, *, acceptance: float) -> tuple[OpenSetRule, dict[str, float]]:
-    """The score (or pair of scores) that abstains on the most validation unknowns while accepting ``acceptance``
-    of the validation photos of known classes. The unknowns are the validation open-set genera (never the test
-    genera); thresholds come from the known photos only."""
-    report, best, best_rejected = {}, None, -1.0
+def choose_open_set_rule(known: list, unknown: list, *, acceptance: float, taxa: list[str],
+                         min_class_acceptance: float = MIN_CLASS_ACCEPTANCE) -> tuple[OpenSetRule, dict[str, float]]:
+    """The score (or pair of scores), with one global threshold or one per predicted class, that abstains on the
+    most validation unknowns while accepting ``acceptance`` of the validation photos of known classes and at least
+    ``min_class_acceptance`` of every class's own photos (if no rule keeps that floor: the one whose worst class is
+    best). The unknowns are the validation open-set genera (never the test genera); thresholds come from the known
+    photos only."""
+    report: dict[str, float] = {}
+    candidates = []
     for name in SCORE_COMBINATIONS:
-        rule = _rule_at(name, known, acceptance)
-        accepted = float(np.mean([rule.value(o.scores()) <= 1.0 for o in known]))
-        rejected = float(np.mean([rule.value(o.scores()) > 1.0 for o in unknown])) if unknown else 0.0
-        key = name.replace("+", "_")
-        report |= {f"select_{key}_known_accepted": accepted, f"select_{key}_unknown_abstained": rejected}
-        if rejected > best_rejected + 1e-9:
-            best, best_rejected = rule, rejected
-    assert best is not None
-    return best, report
+        for per_class in (False, True):
+            rule = _rule_at(name, known, acceptance, taxa=taxa if per_class else None)
+
+            def keeps(o, r=rule) -> bool:
+                return r.value(o.scores(), _predicted(o, taxa)) <= 1.0
+
+            accepted = float(np.mean([keeps(o) for o in known]))
+            worst = min(float(np.mean([keeps(o) for o in known if o.name == t]))
+                        for t in {o.name for o in known})
+            rejected = float(np.mean([not keeps(o) for o in unknown])) if unknown else 0.0
+            key = name.replace("+", "_") + ("_per_class" if per_class else "")
+            report |= {f"select_{key}_known_accepted": accepted, f"select_{key}_worst_class_accepted": worst,
+                       f"select_{key}_unknown_abstained": rejected}
+            candidates.append((worst >= min_class_acceptance, rejected if worst >= min_class_acceptance else worst,
+                               -len(candidates), rule))
+    best = max(candidates, key=lambda c: c[:3])
+    return best[3], report
 
 
 def export_with_open_set_head(cfg: WoodTrainConfig, net, train: ViewSet, val: ViewSet, staging: Path):
@@ -151,7 +186,9 @@ def calibrate_export_and_package(*, cfg: WoodTrainConfig, config_path: Path, net
     if open_set_val_dir is not None:
         rows = [r for r in read_index(open_set_val_dir) if r["split"] == "open_set"]
         unknown_out = run_photos(provisional, open_set_val_dir, rows, table=table)
-    rule, selection = choose_open_set_rule(val_out, unknown_out, acceptance=op["open_set_quantile"])
+    floor = op.get("open_set_min_class_acceptance", MIN_CLASS_ACCEPTANCE)
+    rule, selection = choose_open_set_rule(val_out, unknown_out, acceptance=op["open_set_quantile"], taxa=taxa,
+                                           min_class_acceptance=floor)
     params["open_set"] = rule.to_dict()
     write_manifest(staging, params=params, metrics={}, **common)
     classifier = _classifier(staging)
@@ -162,8 +199,9 @@ def calibrate_export_and_package(*, cfg: WoodTrainConfig, config_path: Path, net
     test_metrics = summarise(test_out, classifier.params, table)
     from smartinspect.training.wood_reports import write_reports  # confusion matrix, PR curves, open-set ROC
 
-    rule_in_service = classifier.params.open_set
-    for image in write_reports(test_out, taxa, lambda o: rule_in_service.value(o.scores()), run_dir / "reports"):
+    served = classifier.params
+    for image in write_reports(test_out, taxa, lambda o: served.open_set_value(o.scores(), o.probabilities),
+                               run_dir / "reports"):
         mlflow.log_artifact(str(image), artifact_path="training")
     metrics = {"test": _rounded(test_metrics), "val": _rounded(val_metrics), "parity": _rounded(parity, 6),
                "open_set_selection": _rounded(selection)}
@@ -176,7 +214,8 @@ def calibrate_export_and_package(*, cfg: WoodTrainConfig, config_path: Path, net
     mlflow.log_metrics({f"val_{k}": v for k, v in val_metrics.items() if not math.isnan(v)})
     mlflow.log_metrics(selection)
     mlflow.log_params({"temperature": params["temperature"], **{f"open_set.{k}": v for k, v in
-                                                                 params["open_set"].items()}})
+                                                                 params["open_set"].items() if k != "per_class"},
+                       "open_set.per_class": bool(params["open_set"].get("per_class"))})
     mlflow.log_artifacts(str(staging), artifact_path="package")
     import torch  # the eager network with its open-set head: for the ONNX-vs-eager benchmark; never served
 

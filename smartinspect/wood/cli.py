@@ -43,11 +43,15 @@ def datagen_wood_cmd(
 
 def train_wood_cmd(
     config: Annotated[Path, typer.Option(help="training recipe (YAML)")] = Path("training/wood.yaml"),
+    from_checkpoint: Annotated[Path | None, typer.Option(
+        exists=True, dir_okay=False,
+        help="skip training: calibrate and package the network saved by an earlier run of this recipe "
+             "(var/runs/<name>/<stamp>/model.pt)")] = None,
 ) -> None:
     """Generate data if needed, train from scratch, calibrate, export ONNX, check parity, evaluate, package."""
     from smartinspect.training.wood import train_wood
 
-    typer.echo(f"model package written to {train_wood(config)}")
+    typer.echo(f"model package written to {train_wood(config, from_checkpoint=from_checkpoint)}")
 
 
 def evaluate_wood_cmd(

@@ -123,7 +123,7 @@ def summarise(outcomes: Sequence[PhotoOutcome], params: WoodModelParams,
                                                      for o in accepted])) if accepted else float("nan")
     if known and unseen:
         def shipped(these: Sequence[PhotoOutcome]) -> list[float]:
-            return [params.open_set.value(o.scores()) for o in these]
+            return [params.open_set_value(o.scores(), o.probabilities) for o in these]
 
         m["open_set_auroc"] = auroc(shipped(unseen), shipped(known))  # the score the service gates on
         m["open_set_auroc_distance"] = auroc([o.distance for o in unseen], [o.distance for o in known])

@@ -9,7 +9,7 @@ Everything the decision needs besides the graph (classes, temperature, threshold
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -30,30 +30,47 @@ class OpenSetRule:
     ``distance`` (Mahalanobis to the nearest class mean, from the graph), ``knn`` (cosine distance to the k-th
     nearest training crop, from the graph) and ``energy`` (of the calibrated logits). Each is normalised so that its
     known-class median maps to 0 and its threshold to 1; the photo abstains when the largest is above 1.
+
+    ``per_class`` (optional) holds a reference and threshold per predicted class (taxon name), so that each class
+    keeps the same share of its own validation photos: the score spread differs between genera, and one global
+    threshold rejects more photos of the more variable ones. A class without an entry uses the global pair.
     """
 
     score: str
     reference: dict[str, float]
     threshold: dict[str, float]
+    per_class: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         names = self.score.split("+")
         bad = [n for n in names if n not in OPEN_SET_SCORES or n not in self.reference or n not in self.threshold]
+        bad += [f"{taxon}:{n}" for taxon, pair in self.per_class.items() for n in names
+                if n not in pair.get("reference", {}) or n not in pair.get("threshold", {})]
         if bad or not names:
             raise ValueError(f"open-set score {self.score!r}: {bad} unknown or without reference and threshold; "
                              f"valid scores: {', '.join(OPEN_SET_SCORES)}")
 
-    def value(self, scores: dict[str, float]) -> float:
-        return max((scores[n] - self.reference[n]) / (self.threshold[n] - self.reference[n])
-                   for n in self.score.split("+"))
+    def value(self, scores: dict[str, float], predicted: str | None = None) -> float:
+        """Above 1: unlike every known class. ``predicted``: the photo's top class, for per-class thresholds."""
+        pair = self.per_class.get(predicted) if predicted is not None else None
+        reference, threshold = (pair["reference"], pair["threshold"]) if pair else (self.reference, self.threshold)
+        return max((scores[n] - reference[n]) / (threshold[n] - reference[n]) for n in self.score.split("+"))
 
     @classmethod
     def from_dict(cls, raw: dict) -> OpenSetRule:
-        return cls(str(raw["score"]), {k: float(v) for k, v in raw["reference"].items()},
-                   {k: float(v) for k, v in raw["threshold"].items()})
+        def floats(d: dict) -> dict[str, float]:
+            return {k: float(v) for k, v in d.items()}
+
+        per_class = {str(t): {"reference": floats(p["reference"]), "threshold": floats(p["threshold"])}
+                     for t, p in (raw.get("per_class") or {}).items()}
+        return cls(str(raw["score"]), floats(raw["reference"]), floats(raw["threshold"]), per_class)
 
     def to_dict(self) -> dict:
-        return {"score": self.score, "reference": dict(self.reference), "threshold": dict(self.threshold)}
+        out: dict = {"score": self.score, "reference": dict(self.reference), "threshold": dict(self.threshold)}
+        if self.per_class:
+            out["per_class"] = {t: {"reference": dict(p["reference"]), "threshold": dict(p["threshold"])}
+                                for t, p in self.per_class.items()}
+        return out
 
 
 @dataclass(frozen=True)
@@ -93,9 +110,13 @@ class WoodModelParams:
             gate=GateThresholds.from_dict(params.get("gate")), batch_size=int(params.get("batch_size", 32)),
         )
 
+    def open_set_value(self, scores: dict[str, float], probabilities) -> float:
+        """The served open-set score of a photo (above 1: abstain), at its top class's threshold."""
+        return self.open_set.value(scores, self.taxa[int(np.argmax(probabilities))])
+
     def unlike_known(self, scores: ImageScores) -> bool:
         """True when the open-set rule says the photo is unlike every known class."""
-        return self.open_set.value(scores.open_set_scores()) > 1.0
+        return self.open_set_value(scores.open_set_scores(), scores.probabilities) > 1.0
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:

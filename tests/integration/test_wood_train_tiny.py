@@ -68,3 +68,18 @@ def test_tiny_training_run_produces_a_servable_tracked_package(tiny_config, sett
     assert run.info.status == "FINISHED"
     assert {"val_accuracy", "train_loss", "test_genus_top1", "parity_max_abs_logit"} <= set(run.data.metrics)
     assert run.data.params["train_dataset_sha256"] == manifest["lineage"]["train_dataset_sha256"]
+
+    # The same network, re-calibrated and packaged without training (a calibration change tried on its own).
+    checkpoints = sorted((settings.data_dir / "runs").rglob("model.pt"))
+    assert len(checkpoints) == 1
+    again = json.loads((train_wood(tiny_config, settings=settings, from_checkpoint=checkpoints[0])
+                        / "manifest.json").read_text())
+    assert again["mlflow"]["run_id"] != manifest["mlflow"]["run_id"]
+    assert again["metrics"]["test"]["class_top1"] == test["class_top1"]
+    assert again["params"]["temperature"] == params["temperature"]
+    assert mlflow.get_run(again["mlflow"]["run_id"]).data.params["from_checkpoint"] == str(checkpoints[0])
+    wrong = yaml.safe_load(tiny_config.read_text())
+    wrong["data"]["taxa"] = wrong["data"]["taxa"][:3]
+    tiny_config.write_text(yaml.safe_dump(wrong))
+    with pytest.raises(ValueError, match="does not match the recipe"):
+        train_wood(tiny_config, settings=settings, from_checkpoint=checkpoints[0])

@@ -131,3 +131,24 @@ def test_combined_probabilities_are_the_mean_over_wood_like_photos() -> None:
     combined, call, _, abstain = combine_images(images, [a, b, not_wood], PARAMS, TABLE)
     assert combined[0].taxon == "Quercus" and combined[0].probability == pytest.approx(0.8)
     assert call is None and abstain == ["not_wood_like"]  # one bad photo: the screening abstains
+
+
+def test_per_class_thresholds_apply_to_the_predicted_class_and_fall_back_to_the_global_one() -> None:
+    rule = OpenSetRule("knn", {"knn": 0.01}, {"knn": 0.1},
+                       {"Cedrela": {"reference": {"knn": 0.05}, "threshold": {"knn": 0.3}}})
+    assert rule.value({"knn": 0.2}, "Cedrela") <= 1.0  # inside Cedrela's own (wider) range
+    assert rule.value({"knn": 0.2}, "Khaya") > 1.0  # Khaya has no entry: the global threshold
+    assert rule.value({"knn": 0.2}) > 1.0
+    assert OpenSetRule.from_dict(rule.to_dict()) == rule
+    params = WoodModelParams(**{**PARAMS.__dict__, "open_set": rule})
+    cedrela = ImageScores(tuple(0.9 if t == "Cedrela" else 0.1 / (len(KNOWN_TAXA) - 1) for t in KNOWN_TAXA),
+                          5.0, -3.0, 0.2)
+    khaya = ImageScores(tuple(0.9 if t == "Khaya" else 0.1 / (len(KNOWN_TAXA) - 1) for t in KNOWN_TAXA),
+                        5.0, -3.0, 0.2)
+    assert not params.unlike_known(cedrela) and params.unlike_known(khaya)
+
+
+def test_per_class_entries_must_cover_the_rule_scores() -> None:
+    with pytest.raises(ValueError, match="Cedrela:energy"):
+        OpenSetRule("knn+energy", {"knn": 0.0, "energy": 0.0}, {"knn": 1.0, "energy": 1.0},
+                    {"Cedrela": {"reference": {"knn": 0.0}, "threshold": {"knn": 1.0}}})

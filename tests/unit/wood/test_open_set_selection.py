@@ -1,0 +1,53 @@
+"""Choosing the open-set rule on validation photos: a global threshold, or one per predicted class when a single
+threshold would send too many photos of one (more variable) class to the experts."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from smartinspect.training.wood_package import choose_open_set_rule
+from smartinspect.wood.evaluate import PhotoOutcome
+
+TAXA = ["Cedrela", "Khaya", "Quercus"]
+
+
+def outcome(name: str, kind: str, knn: float, rng) -> PhotoOutcome:
+    probs = np.full(len(TAXA), 0.05)
+    probs[TAXA.index(name) if name in TAXA else 0] = 0.9  # the unknown genus looks most like Cedrela
+    return PhotoOutcome(name, kind, probs, distance=float(rng.normal(5, 1)), energy=float(rng.normal(-8, 1)),
+                        knn=knn, abstained=False, abstain_reason=None, call=None)
+
+
+def photos(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    known = [outcome("Cedrela", "known", float(rng.normal(0.30, 0.08)), rng) for _ in range(100)]  # variable class
+    known += [outcome(t, "known", float(rng.normal(0.10, 0.02)), rng) for t in ("Khaya", "Quercus") for _ in range(100)]
+    unknown = [outcome("Tilia", "open_set", float(rng.normal(0.38, 0.02)), rng) for _ in range(150)]
+    return known, unknown
+
+
+def acceptance(rule, these, taxon: str | None = None) -> float:
+    kept = [rule.value(o.scores(), TAXA[int(np.argmax(o.probabilities))]) <= 1.0 for o in these
+            if taxon is None or o.name == taxon]
+    return float(np.mean(kept))
+
+
+def test_without_a_class_floor_the_rule_that_abstains_most_wins_and_starves_the_variable_class() -> None:
+    known, unknown = photos()
+    rule, report = choose_open_set_rule(known, unknown, acceptance=0.9, taxa=TAXA, min_class_acceptance=0.0)
+    assert not rule.per_class
+    assert acceptance(rule, unknown) < 0.1
+    assert abs(acceptance(rule, known) - 0.9) < 0.02
+    assert acceptance(rule, known, "Cedrela") < 0.8  # one threshold rejects the spread-out class
+    assert report["select_knn_worst_class_accepted"] < 0.8
+
+
+def test_a_class_floor_selects_per_class_thresholds_that_keep_every_class() -> None:
+    known, unknown = photos()
+    rule, report = choose_open_set_rule(known, unknown, acceptance=0.9, taxa=TAXA, min_class_acceptance=0.85)
+    assert set(rule.per_class) == set(TAXA)
+    assert abs(acceptance(rule, known) - 0.9) < 0.02
+    assert min(acceptance(rule, known, t) for t in TAXA) >= 0.85
+    assert report["select_knn_per_class_worst_class_accepted"] >= 0.85
+    # The price: unknowns that look like the variable class get through its wider threshold.
+    assert acceptance(rule, unknown) > 0.5
