@@ -14,7 +14,7 @@ from smartinspect.datagen.wood import anatomy_of, render_end_grain
 from smartinspect.datagen.wood.ood import render_ood
 from smartinspect.wood.decode import UploadRejected, decode_photo
 from smartinspect.wood.evaluate import auroc, expected_calibration_error
-from smartinspect.wood.gate import calibrate_gate, check_wood_likeness, view_statistics
+from smartinspect.wood.gate import GateThresholds, calibrate_gate, check_wood_likeness, view_statistics
 from smartinspect.wood.preprocess import analysis_view, blank_score, grid_crops, to_batch
 from smartinspect.wood.service import check_photos
 
@@ -116,13 +116,36 @@ def views_of(jpegs: list[bytes]) -> list[np.ndarray]:
 
 def test_gate_passes_wood_and_stops_xray_documents_and_noise() -> None:
     wood = views_of([wood_jpeg(t, s) for t in ("Acer", "Dalbergia nigra", "Pinus", "Quercus") for s in range(2)])
-    thresholds = calibrate_gate([view_statistics(v) for v in wood])
+    thresholds = calibrate_gate([view_statistics(v) for v in wood], structure_quantile=0.0)
     assert all(check_wood_likeness(v, thresholds).passed for v in wood)
+    # The structure floor is a low quantile, not the minimum: the flattest training photo may fall below it.
+    floor = calibrate_gate([view_statistics(v) for v in wood]).min_structure
+    assert min(view_statistics(v)["structure"] for v in wood) <= floor <= np.quantile(
+        [view_statistics(v)["structure"] for v in wood], 0.01)
     for kind in ("xray", "document", "noise"):
         for seed in range(3):
             jpeg, _ = render_ood(np.random.default_rng(seed), kind, size=192)
             result = check_wood_likeness(views_of([jpeg])[0], thresholds)
             assert not result.passed, (kind, seed, result.stats)
+
+
+def test_flat_wood_coloured_surfaces_fail_the_structure_check_that_end_grain_passes() -> None:
+    """Skin-like and plastered surfaces in wood colours pass every colour check; their band-pass contrast does not."""
+    wood = views_of([wood_jpeg(t, s) for t in ("Acer", "Khaya", "Pinus", "Swietenia") for s in range(3)])
+    thresholds = calibrate_gate([view_statistics(v) for v in wood], structure_quantile=0.0)
+    assert thresholds.min_structure > 0 and all(check_wood_likeness(v, thresholds).passed for v in wood)
+    rng = np.random.default_rng(0)
+    tan = np.array([200, 150, 120], np.float32)
+    skin = tan * (1 + 0.02 * cv2.GaussianBlur(rng.standard_normal((256, 256)).astype(np.float32), (0, 0), 3))[..., None]
+    result = check_wood_likeness(np.clip(skin, 0, 255).astype(np.uint8), thresholds)
+    assert "flat_texture" in result.failures and result.stats["structure"] < thresholds.min_structure
+    # The rim of the loupe's black surround is not texture: a flat disc in a black frame is still flat.
+    disc = np.zeros((256, 256, 3), np.uint8)
+    cv2.circle(disc, (128, 128), 110, (200, 150, 120), -1)
+    assert view_statistics(disc)["structure"] < 0.002
+    # Manifests written before the check have no threshold: nothing fails it.
+    assert GateThresholds.from_dict({k: v for k, v in thresholds.to_dict().items() if k != "min_structure"}
+                                    ).min_structure == 0.0
 
 
 def test_calibration_metrics() -> None:
