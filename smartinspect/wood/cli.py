@@ -8,12 +8,7 @@ from typing import Annotated
 
 import typer
 
-
-def _splits(text: str) -> tuple[float, float, float]:
-    parts = tuple(float(p) for p in text.split(","))
-    if len(parts) != 3:
-        raise typer.BadParameter(f"splits must be three comma-separated fractions (train,val,test), got {text!r}")
-    return parts  # type: ignore[return-value]
+from smartinspect.datagen.cli import parse_splits
 
 
 def datagen_wood_cmd(
@@ -34,7 +29,7 @@ def datagen_wood_cmd(
     """Synthetic end-grain photos through a 10-14x loupe (see docs/datagen-wood.md)."""
     from smartinspect.datagen.wood.dataset import generate_dataset
 
-    path = generate_dataset(out, per_taxon=per_taxon, seed=seed, splits=_splits(splits),
+    path = generate_dataset(out, per_taxon=per_taxon, seed=seed, splits=parse_splits(splits),
                             open_set_per_taxon=open_set_per_taxon, ood_per_kind=ood_per_kind,
                             outliers_per_kind=outliers_per_kind, open_set=open_set, size=size, workers=workers,
                             progress=True)

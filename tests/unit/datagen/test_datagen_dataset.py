@@ -79,6 +79,17 @@ def test_cli_writes_a_dataset(tmp_path):
     assert not (out / "images_low").exists() and len(list((out / "images").rglob("*.png"))) == 1
 
 
+def test_cli_makes_a_held_out_test_set_and_refuses_bad_splits(tmp_path):
+    out = tmp_path / "held-out"
+    result = CliRunner().invoke(datagen_app, ["xray", "--out", str(out), "--n-scans", "2", "--seed", "2",
+                                              "--pitch-mm", "20", "--single-energy", "--splits", "0,0,1"])
+    assert result.exit_code == 0, result.output
+    assert {p.parent.name for p in (out / "manifests").rglob("*.json")} == {"test"}
+    bad = CliRunner().invoke(datagen_app, ["xray", "--out", str(tmp_path / "bad"), "--splits", "0.5,0.5"])
+    assert bad.exit_code != 0 and "three comma-separated fractions" in bad.output
+    assert not (tmp_path / "bad").exists()
+
+
 def test_cli_module_imports_light():
     code = "import sys, smartinspect.datagen.cli; print('numpy' in sys.modules, 'cv2' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
