@@ -79,7 +79,7 @@ def train_yolo(cfg: XrayTrainConfig, data_yaml: Path, run_dir: Path, mlflow) -> 
     model.add_callback("on_fit_epoch_end", _epoch_logger(mlflow))
     kwargs = dict(
         data=str(data_yaml), imgsz=cfg.model["imgsz"], epochs=cfg.model["epochs"], batch=cfg.model["batch"],
-        workers=cfg.model["workers"], patience=cfg.model["patience"], device="cpu",
+        workers=cfg.model["workers"], patience=cfg.model["patience"], device=cfg.model.get("device", "cpu"),
         pretrained=cfg.model.get("init_weights") or False,  # a .pt to fine-tune from (e.g. the champion's model.pt)
         seed=cfg.seed, deterministic=True, plots=True, project=str(run_dir.resolve()), name="yolo", exist_ok=True,
         amp=False, verbose=False, optimizer=cfg.model.get("optimizer", "auto"), lr0=cfg.model.get("lr0", 0.01),
