@@ -72,26 +72,43 @@ def _predicted(outcome, taxa: list[str]) -> str:
     return taxa[int(np.argmax(outcome.probabilities))]
 
 
+def _iqr(v: np.ndarray) -> float:
+    q25, q75 = np.quantile(v, [0.25, 0.75])
+    return float(q75 - q25)
+
+
 def _rule_at(name: str, known: list, acceptance: float, *, taxa: list[str] | None = None) -> OpenSetRule:
     """The rule ``name`` whose thresholds accept ``acceptance`` of the known photos (joint, for combinations).
-    With ``taxa``, the rule has a reference (median) and threshold (a common quantile) per predicted class."""
+
+    With ``taxa``, the rule has a reference and threshold per predicted class: each class's scores are centred on
+    its own median and scaled by its own interquartile range, and one pooled quantile of those standardised scores
+    sets every class's threshold (median + z * IQR). A class's tail is never estimated from its own ~60 validation
+    photos, only its centre and spread, which those photos do estimate: a first version that took each class's own
+    quantile accepted 96.7 % of Quercus validation photos and 84 % of held-out ones (docs/wood.md)."""
     scores = name.split("+")
     values = {s: np.array([o.scores()[s] for o in known]) for s in scores}
     reference = {s: float(np.median(v)) for s, v in values.items()}
-    groups: dict[str, np.ndarray] = {}
-    if taxa is not None:
+    if taxa is None:
+        def rule(q: float) -> OpenSetRule:
+            thr = {s: max(float(np.quantile(v, q)), reference[s] + 1e-6) for s, v in values.items()}
+            return OpenSetRule(name, reference, thr)
+    else:
         predicted = np.array([_predicted(o, taxa) for o in known])
         groups = {t: predicted == t for t in taxa if (predicted == t).sum() >= MIN_CLASS_PHOTOS}
+        centre = {t: {s: float(np.median(v[m])) for s, v in values.items()} for t, m in groups.items()}
+        spread = {t: {s: _iqr(v[m]) if _iqr(v[m]) > 0 else _iqr(v) for s, v in values.items()}
+                  for t, m in groups.items()}
+        glob_spread = {s: max(_iqr(v), 1e-9) for s, v in values.items()}
+        z = {s: np.array([(values[s][i] - centre[t][s]) / spread[t][s] if t in groups
+                          else (values[s][i] - reference[s]) / glob_spread[s] for i, t in enumerate(predicted)])
+             for s in scores}
 
-    def pair(mask: np.ndarray | None, q: float) -> tuple[dict[str, float], dict[str, float]]:
-        ref = {s: float(np.median(v[mask])) for s, v in values.items()} if mask is not None else reference
-        thr = {s: float(np.quantile(v[mask] if mask is not None else v, q)) for s, v in values.items()}
-        return ref, {s: max(thr[s], ref[s] + 1e-6) for s in scores}  # a threshold at the median would divide by 0
-
-    def rule(q: float) -> OpenSetRule:
-        ref, thr = pair(None, q)
-        per_class = {t: dict(zip(("reference", "threshold"), pair(m, q), strict=True)) for t, m in groups.items()}
-        return OpenSetRule(name, ref, thr, per_class)
+        def rule(q: float) -> OpenSetRule:
+            zq = {s: max(float(np.quantile(z[s], q)), 1e-6) for s in scores}
+            thr = {s: reference[s] + zq[s] * glob_spread[s] for s in scores}
+            per_class = {t: {"reference": dict(centre[t]),
+                             "threshold": {s: centre[t][s] + zq[s] * spread[t][s] for s in scores}} for t in groups}
+            return OpenSetRule(name, reference, thr, per_class)
 
     def accepted(r: OpenSetRule) -> float:
         return float(np.mean([r.value(o.scores(), _predicted(o, taxa) if taxa else None) <= 1.0 for o in known]))
