@@ -240,7 +240,8 @@ def train_wood(config_path: Path, *, settings: Settings | None = None, from_chec
 
 
 def load_checkpoint(path: Path, cfg: WoodTrainConfig):
-    """The network saved by an earlier run of the same recipe (architecture and classes must match)."""
+    """The network saved by an earlier run of the same recipe (architecture and classes must match): a run's
+    ``model.pt`` or a model package's (the network inside its open-set export wrapper)."""
     import torch
 
     from smartinspect.training.wood_model import WoodNet
@@ -250,7 +251,12 @@ def load_checkpoint(path: Path, cfg: WoodTrainConfig):
         raise ValueError(f"{path}: checkpoint of {saved.get('arch')} over {len(saved.get('taxa', []))} classes does "
                          f"not match the recipe ({cfg.model['arch']}, {len(cfg.taxa)} classes)")
     net = WoodNet(cfg.model["arch"], len(cfg.taxa))
-    net.load_state_dict(saved["state_dict"])
+    state = saved.get("state_dict")
+    if state is None and "wrapper_state_dict" in saved:  # a package: ExportWrapper(net, means, precision, bank)
+        state = {k.removeprefix("net."): v for k, v in saved["wrapper_state_dict"].items() if k.startswith("net.")}
+    if state is None:
+        raise ValueError(f"{path}: neither a training run's nor a model package's model.pt")
+    net.load_state_dict(state)
     return net.eval()
 
 

@@ -6,6 +6,7 @@ a few photos). Tracked in a real local MLflow SQLite store; the package is serve
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,7 @@ def tiny_config(tmp_path: Path) -> Path:
     return path
 
 
-def test_tiny_training_run_produces_a_servable_tracked_package(tiny_config, settings) -> None:
+def test_tiny_training_run_produces_a_servable_tracked_package(tiny_config, settings, tmp_path) -> None:
     from smartinspect.datagen.wood import anatomy_of, render_end_grain
     from smartinspect.runtime import ModelRegistry
     from smartinspect.training.wood import train_wood
@@ -78,6 +79,13 @@ def test_tiny_training_run_produces_a_servable_tracked_package(tiny_config, sett
     assert again["metrics"]["test"]["class_top1"] == test["class_top1"]
     assert again["params"]["temperature"] == params["temperature"]
     assert mlflow.get_run(again["mlflow"]["run_id"]).data.params["from_checkpoint"] == str(checkpoints[0])
+    # A model package's model.pt (the network inside the export wrapper) is accepted too: the served model's own
+    # network can be re-calibrated.
+    packaged = tmp_path / "packaged-model.pt"
+    shutil.copy(package / "model.pt", packaged)
+    third = json.loads((train_wood(tiny_config, settings=settings, from_checkpoint=packaged)
+                        / "manifest.json").read_text())
+    assert third["metrics"]["test"]["class_top1"] == test["class_top1"]
     wrong = yaml.safe_load(tiny_config.read_text())
     wrong["data"]["taxa"] = wrong["data"]["taxa"][:3]
     tiny_config.write_text(yaml.safe_dump(wrong))
