@@ -10,6 +10,11 @@ from enum import StrEnum
 from typing import Any
 
 
+# Differences below this are floating-point noise, not a change: re-exporting the same network to ONNX moved its
+# Brier score by 4e-10, and the gate refused it as "worse" with a printed delta of +0.0000. The table shows 4 decimals.
+RESOLUTION = 1e-6
+
+
 class Outcome(StrEnum):
     BETTER = "better"
     SAME = "same"
@@ -98,9 +103,9 @@ def judge_metric(metric: GatedMetric, champion: float | None, challenger: float 
     gain = float(challenger) - float(champion)  # type: ignore[arg-type]
     if not metric.higher_is_better:
         gain = -gain
-    if gain < -metric.tolerance - 1e-12:
+    if gain < -metric.tolerance - RESOLUTION:
         return Outcome.WORSE
-    return Outcome.BETTER if gain > 1e-12 else Outcome.SAME
+    return Outcome.BETTER if gain > RESOLUTION else Outcome.SAME
 
 
 def compare_models(
