@@ -89,6 +89,10 @@ def write_wood_card(path: Path, *, cfg, config_path: Path, params: dict, metrics
         "open_set_auroc_msp",
         "open_set_abstained", "ood_abstained", "known_photos", "open_set_photos", "ood_photos")}
     selection = metrics.get("open_set_selection", {})
+    checkpoint_note = (f"\nThis package's network was not trained in this run: it is `{lineage['from_checkpoint']}`, "
+                       f"calibrated, exported and evaluated again with `smartinspect train wood --config {config_path} "
+                       f"--from-checkpoint {lineage['from_checkpoint']}` (the network's own training run is in that "
+                       f"package's manifest or run folder).\n" if lineage.get("from_checkpoint") else "")
     per_class_note = (f", with a reference and threshold per predicted class ({len(rule['per_class'])} classes; "
                       f"the manifest lists them), so that every class keeps the same share of its own validation "
                       f"photos; eligible rules keep at least "
@@ -167,7 +171,7 @@ ONNX vs PyTorch parity on {parity.get('parity_crops')} validation crops: max |lo
 smartinspect train wood --config {config_path}   # registers the result as the challenger
 smartinspect promote wood                          # gate vs the champion; exports into models/ on a pass
 ```
-
+{checkpoint_note}
 ## Limits
 - Trained and measured on synthetic photos only. Real end-grain photos differ (cutting and sanding quality, wood
   variability within a species, lighting); accuracy on real photos is unknown until labelled real photos (e.g.

@@ -215,6 +215,7 @@ def train_wood(config_path: Path, *, settings: Settings | None = None, from_chec
                    "train_photos": len(train.views), "val_photos": len(val.views)}
         if from_checkpoint is not None:
             net = load_checkpoint(from_checkpoint, cfg)
+            lineage["from_checkpoint"] = str(from_checkpoint)
             mlflow.log_param("from_checkpoint", str(from_checkpoint))
         else:
             net = train_network(cfg, train, val, mlflow, len(taxa), outliers=outliers)

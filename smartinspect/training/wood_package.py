@@ -233,11 +233,13 @@ def calibrate_export_and_package(*, cfg: WoodTrainConfig, config_path: Path, net
     mlflow.log_params({"temperature": params["temperature"], **{f"open_set.{k}": v for k, v in
                                                                  params["open_set"].items() if k != "per_class"},
                        "open_set.per_class": bool(params["open_set"].get("per_class"))})
-    mlflow.log_artifacts(str(staging), artifact_path="package")
     import torch  # the eager network with its open-set head: for the ONNX-vs-eager benchmark; never served
 
     torch.save({"arch": m["arch"], "taxa": taxa, "knn_k": wrapper.k, "wrapper_state_dict": wrapper.state_dict()},
                staging / "model.pt")
+    # After model.pt: the registered package is what `promote` exports into models/, and the benchmark and the
+    # parity test need the eager network there (a promotion from a package logged without it dropped it).
+    mlflow.log_artifacts(str(staging), artifact_path="package")
     _swap_into_place(staging, output)
     return output
 

@@ -48,6 +48,8 @@ def test_tiny_wood_model_is_registered_promoted_and_served(tmp_path):
     assert served["registry"]["version"] == ref.version and served["registry"]["alias"] == "champion"
     assert resolve_alias(client, "wood-classifier", "champion").version == ref.version
     assert ModelRegistry.from_directory(settings.models_dir, warm_up=False).ready
+    # The served package keeps the eager network the benchmark and the parity test load.
+    assert (settings.models_dir / "wood-classifier" / "model.pt").is_file()
     with pytest.raises(NothingToPromote):
         promote(settings, tmp_path / "promote.yaml")
 

@@ -80,18 +80,19 @@ def test_cites_timber_or_declaration_is_never_cleared(client, make_key, taxon, d
     assert codes & {"cites_listed", "declared_cites"} or body["abstained"]
 
 
-_MISSED = pytest.mark.xfail(strict=True, reason="known shortfall: smooth wood-coloured surfaces (skin, sand, "
+_MISSED = pytest.mark.xfail(strict=True, reason="known shortfall: some textured wood-coloured surfaces (sand, "
                             "cardboard) can pass as wood; see docs/wood.md, Figures")
 NOT_WOOD = [("xray", 5), ("document", 5), ("noise", 5), ("noise", 6),
             ("photo", 38), ("photo", 0), ("photo", 21), ("photo", 11), ("photo", 7), ("photo", 1), ("photo", 23),
-            pytest.param("photo", 3, marks=_MISSED), pytest.param("photo", 4, marks=_MISSED),
+            ("photo", 3),  # skin: stopped by the gate's structure floor since model 2026.11.24-0535
+            pytest.param("photo", 4, marks=_MISSED),
             pytest.param("photo", 12, marks=_MISSED)]
 
 
 @pytest.mark.parametrize(("kind", "seed"), NOT_WOOD)
 def test_inputs_that_are_not_wood_abstain(client, make_key, kind, seed) -> None:
     """X-ray crops, documents, noise and photos of other things (brick, concrete, fabric, foliage, leather, metal,
-    sky; seeds chosen per scene) abstain and go to an expert."""
+    sky, skin; seeds chosen per scene) abstain and go to an expert."""
     jpeg, _ = render_ood(np.random.default_rng(seed), kind, size=384)
     resp = post(client, make_key("officer"), [jpeg])
     assert resp.status_code == 201, resp.text

@@ -79,6 +79,8 @@ def test_tiny_training_run_produces_a_servable_tracked_package(tiny_config, sett
     assert again["metrics"]["test"]["class_top1"] == test["class_top1"]
     assert again["params"]["temperature"] == params["temperature"]
     assert mlflow.get_run(again["mlflow"]["run_id"]).data.params["from_checkpoint"] == str(checkpoints[0])
+    assert again["lineage"]["from_checkpoint"] == str(checkpoints[0])
+    assert f"--from-checkpoint {checkpoints[0]}" in (package / "MODEL_CARD.md").read_text()
     # A model package's model.pt (the network inside the export wrapper) is accepted too: the served model's own
     # network can be re-calibrated.
     packaged = tmp_path / "packaged-model.pt"
