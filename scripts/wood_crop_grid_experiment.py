@@ -10,6 +10,7 @@ training pipeline's selection rule would choose, and the share of unknowns it ab
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 import tempfile
@@ -51,13 +52,9 @@ def main() -> None:
         aurocs = {s: round(auroc([o.scores()[s] for o in unknown], [o.scores()[s] for o in known]), 4)
                   for s in ("distance", "knn", "energy")}
         rule, _ = choose_open_set_rule(known, unknown, acceptance=0.965, taxa=taxa, min_class_acceptance=0.0)
-        served = classifier.params
-
-        def value(o, r=rule):
-            return r.value(o.scores(), served.taxa[int(np.argmax(o.probabilities))])
-
-        accepted = np.mean([value(o) <= 1 for o in known])
-        abstained = np.mean([value(o) > 1 for o in unknown])
+        params = dataclasses.replace(classifier.params, open_set=rule)
+        accepted = np.mean([params.open_set_value(o.scores(), o.probabilities) <= 1 for o in known])
+        abstained = np.mean([params.open_set_value(o.scores(), o.probabilities) > 1 for o in unknown])
         print(f"grid {grid}x{grid}: AUROC {aurocs}; chosen {rule.score}: known accepted {accepted:.3f}, "
               f"unknown abstained {abstained:.3f}", flush=True)
 

@@ -20,15 +20,8 @@ import numpy as np
 from smartinspect.config import get_settings
 from smartinspect.runtime import ModelRegistry
 from smartinspect.xray.dataset import iter_scans
-from smartinspect.xray.evaluate import run_dataset
+from smartinspect.xray.evaluate import box_found, run_dataset
 from smartinspect.xray.pipeline import ScanAnalyzer
-from smartinspect.xray.tiling import pairwise_overlap
-
-
-def found(ev, cls: int, box: list[float], threshold: float) -> bool:
-    dets = ev.detections.above(threshold)
-    same = dets.boxes[dets.class_ids == cls]
-    return bool(len(same)) and float(pairwise_overlap(np.array([box], np.float32), same)[0].max()) >= 0.5
 
 
 def main() -> None:
@@ -53,9 +46,9 @@ def main() -> None:
             rows.append({"class": t["class_name"], "attenuation": float(t.get("threat_attenuation", np.nan)),
                          "visible_fraction": float(t.get("visible_fraction", np.nan)),
                          "side_px": float(np.sqrt((x2 - x1) * (y2 - y1))),
-                         "found_review": found(ev, t["class_id"], t["box"], p.review_threshold),
-                         "found_any": found(ev, t["class_id"], t["box"], p.min_score)})
-    result: dict = {"model": analyzer.detector.version if hasattr(analyzer.detector, "version") else None,
+                         "found_review": box_found(ev.detections.above(p.review_threshold), t["class_id"], t["box"]),
+                         "found_any": box_found(ev.detections.above(p.min_score), t["class_id"], t["box"])})
+    result: dict = {"model": analyzer.detector.version,
                     "scans": len(evals), "threats": len(rows), "by_class": {}}
     for cls in sorted({r["class"] for r in rows}):
         these = [r for r in rows if r["class"] == cls]

@@ -88,6 +88,8 @@ def write_wood_card(path: Path, *, cfg, config_path: Path, params: dict, metrics
         "open_set_auroc", "open_set_auroc_distance", "open_set_auroc_knn", "open_set_auroc_energy",
         "open_set_auroc_msp",
         "open_set_abstained", "ood_abstained", "known_photos", "open_set_photos", "ood_photos")}
+    from smartinspect.training.wood_package import MIN_CLASS_ACCEPTANCE
+
     selection = metrics.get("open_set_selection", {})
     checkpoint_note = (f"\nThis package's network was not trained in this run: it is `{lineage['from_checkpoint']}`, "
                        f"calibrated, exported and evaluated again with `smartinspect train wood --config {config_path} "
@@ -96,7 +98,7 @@ def write_wood_card(path: Path, *, cfg, config_path: Path, params: dict, metrics
     per_class_note = (f", with a reference and threshold per predicted class ({len(rule['per_class'])} classes; "
                       f"the manifest lists them), so that every class keeps the same share of its own validation "
                       f"photos; eligible rules keep at least "
-                      f"{cfg.operating.get('open_set_min_class_acceptance', 0.9):.0%} of every class"
+                      f"{cfg.operating.get('open_set_min_class_acceptance', MIN_CLASS_ACCEPTANCE):.0%} of every class"
                       if rule.get("per_class") else "")
     targets = [("genus top-1", "genus_top1", ">=", 0.97), ("genus top-3", "genus_top3", ">=", 0.995),
                ("expected calibration error", "ece", "<=", 0.05), ("unseen-genus AUROC", "open_set_auroc", ">=", 0.95),

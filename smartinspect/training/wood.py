@@ -183,7 +183,7 @@ def train_wood(config_path: Path, *, settings: Settings | None = None, from_chec
 
     ``from_checkpoint``: a network saved by an earlier run (``var/runs/<name>/<stamp>/model.pt``) is calibrated,
     exported, evaluated and packaged instead of training a new one: a change to the calibration (the open-set rule,
-    the wood-likeness gate) is tried without retraining. The run logs the checkpoint as a param.
+    the wood-likeness gate) is tried without retraining. The lineage (params, manifest, card) names the checkpoint.
     """
     settings = settings or get_settings()
     cfg = WoodTrainConfig.from_yaml(config_path)
@@ -215,8 +215,7 @@ def train_wood(config_path: Path, *, settings: Settings | None = None, from_chec
                    "train_photos": len(train.views), "val_photos": len(val.views)}
         if from_checkpoint is not None:
             net = load_checkpoint(from_checkpoint, cfg)
-            lineage["from_checkpoint"] = str(from_checkpoint)
-            mlflow.log_param("from_checkpoint", str(from_checkpoint))
+            lineage["from_checkpoint"] = str(from_checkpoint)  # logged as a param with the rest of the lineage
         else:
             net = train_network(cfg, train, val, mlflow, len(taxa), outliers=outliers)
         import torch

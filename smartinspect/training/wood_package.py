@@ -16,7 +16,7 @@ from smartinspect.runtime.registry import MANIFEST_NAME, load_model
 from smartinspect.training.wood import WoodTrainConfig, fit_temperature, image_outputs
 from smartinspect.training.wood_data import ViewSet
 from smartinspect.wood.gate import calibrate_gate, view_statistics
-from smartinspect.wood.inferencer import WOOD_TASK, OpenSetRule, WoodClassifier
+from smartinspect.wood.inferencer import WOOD_TASK, OpenSetRule, WoodClassifier, top_class
 from smartinspect.wood.taxa import load_taxa
 
 MODEL_NAME = "wood-classifier"
@@ -68,10 +68,6 @@ MIN_CLASS_PHOTOS = 10  # a class with fewer validation photos predicted as it us
 MIN_CLASS_ACCEPTANCE = 0.90
 
 
-def _predicted(outcome, taxa: list[str]) -> str:
-    return taxa[int(np.argmax(outcome.probabilities))]
-
-
 def _iqr(v: np.ndarray) -> float:
     q25, q75 = np.quantile(v, [0.25, 0.75])
     return float(q75 - q25)
@@ -88,17 +84,16 @@ def _rule_at(name: str, known: list, acceptance: float, *, taxa: list[str] | Non
     scores = name.split("+")
     values = {s: np.array([o.scores()[s] for o in known]) for s in scores}
     reference = {s: float(np.median(v)) for s, v in values.items()}
+    predicted = [top_class(o.probabilities, taxa) if taxa else None for o in known]
     if taxa is None:
         def rule(q: float) -> OpenSetRule:
             thr = {s: max(float(np.quantile(v, q)), reference[s] + 1e-6) for s, v in values.items()}
             return OpenSetRule(name, reference, thr)
     else:
-        predicted = np.array([_predicted(o, taxa) for o in known])
-        groups = {t: predicted == t for t in taxa if (predicted == t).sum() >= MIN_CLASS_PHOTOS}
-        centre = {t: {s: float(np.median(v[m])) for s, v in values.items()} for t, m in groups.items()}
-        spread = {t: {s: _iqr(v[m]) if _iqr(v[m]) > 0 else _iqr(v) for s, v in values.items()}
-                  for t, m in groups.items()}
+        groups = {t: np.array(predicted) == t for t in taxa if predicted.count(t) >= MIN_CLASS_PHOTOS}
         glob_spread = {s: max(_iqr(v), 1e-9) for s, v in values.items()}
+        centre = {t: {s: float(np.median(v[m])) for s, v in values.items()} for t, m in groups.items()}
+        spread = {t: {s: _iqr(v[m]) or glob_spread[s] for s, v in values.items()} for t, m in groups.items()}
         z = {s: np.array([(values[s][i] - centre[t][s]) / spread[t][s] if t in groups
                           else (values[s][i] - reference[s]) / glob_spread[s] for i, t in enumerate(predicted)])
              for s in scores}
@@ -111,7 +106,7 @@ def _rule_at(name: str, known: list, acceptance: float, *, taxa: list[str] | Non
             return OpenSetRule(name, reference, thr, per_class)
 
     def accepted(r: OpenSetRule) -> float:
-        return float(np.mean([r.value(o.scores(), _predicted(o, taxa) if taxa else None) <= 1.0 for o in known]))
+        return float(np.mean([r.value(o.scores(), t) <= 1.0 for o, t in zip(known, predicted, strict=True)]))
 
     lo, hi = acceptance, 1.0  # per-score quantile so that the joint acceptance is ``acceptance``
     for _ in range(30):
@@ -129,17 +124,17 @@ def choose_open_set_rule(known: list, unknown: list, *, acceptance: float, taxa:
     photos only."""
     report: dict[str, float] = {}
     candidates = []
+    known_top = [top_class(o.probabilities, taxa) for o in known]
+    unknown_top = [top_class(o.probabilities, taxa) for o in unknown]
+    names = np.array([o.name for o in known])
     for name in SCORE_COMBINATIONS:
         for per_class in (False, True):
             rule = _rule_at(name, known, acceptance, taxa=taxa if per_class else None)
-
-            def keeps(o, r=rule) -> bool:
-                return r.value(o.scores(), _predicted(o, taxa)) <= 1.0
-
-            accepted = float(np.mean([keeps(o) for o in known]))
-            worst = min(float(np.mean([keeps(o) for o in known if o.name == t]))
-                        for t in {o.name for o in known})
-            rejected = float(np.mean([not keeps(o) for o in unknown])) if unknown else 0.0
+            kept = np.array([rule.value(o.scores(), t) <= 1.0 for o, t in zip(known, known_top, strict=True)])
+            accepted = float(kept.mean())
+            worst = min(float(kept[names == t].mean()) for t in set(names))
+            rejected = float(np.mean([rule.value(o.scores(), t) > 1.0
+                                      for o, t in zip(unknown, unknown_top, strict=True)])) if unknown else 0.0
             key = name.replace("+", "_") + ("_per_class" if per_class else "")
             report |= {f"select_{key}_known_accepted": accepted, f"select_{key}_worst_class_accepted": worst,
                        f"select_{key}_unknown_abstained": rejected}

@@ -144,5 +144,6 @@ def calibrate_gate(stats: list[dict[str, float]], *, margin: float = 0.25,
         min_valid_fraction=max(0.05, low("valid_fraction")), max_gray_fraction=min(0.95, high("gray_fraction")),
         max_bright_fraction=min(0.95, high("bright_fraction")),
         hue_range=(low("hue"), high("hue")), chroma_range=(max(0.0, low("chroma")), min(1.0, high("chroma"))),
-        min_autocorrelation=max(0.0, low("autocorrelation")), min_structure=float(np.quantile(col("structure"), structure_quantile)),
+        min_autocorrelation=max(0.0, low("autocorrelation")),
+        min_structure=float(np.quantile(col("structure"), structure_quantile)),
     )

@@ -112,11 +112,16 @@ class WoodModelParams:
 
     def open_set_value(self, scores: dict[str, float], probabilities) -> float:
         """The served open-set score of a photo (above 1: abstain), at its top class's threshold."""
-        return self.open_set.value(scores, self.taxa[int(np.argmax(probabilities))])
+        return self.open_set.value(scores, top_class(probabilities, self.taxa))
 
     def unlike_known(self, scores: ImageScores) -> bool:
         """True when the open-set rule says the photo is unlike every known class."""
         return self.open_set_value(scores.open_set_scores(), scores.probabilities) > 1.0
+
+
+def top_class(probabilities, taxa) -> str:
+    """The class (taxon name) with the highest probability: the one whose open-set threshold applies."""
+    return taxa[int(np.argmax(probabilities))]
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:

@@ -96,6 +96,12 @@ def ap50_per_class(evals: list[ScanEval], n_classes: int, iou_threshold: float =
     return result
 
 
+def box_found(detections: Detections, cls: int, box: list[float], iou_threshold: float = 0.5) -> bool:
+    """Whether a detection of class ``cls`` overlaps ``box`` with IoU >= ``iou_threshold``."""
+    same = detections.boxes[detections.class_ids == cls]
+    return bool(len(same)) and float(pairwise_overlap(np.array([box], np.float32), same)[0].max()) >= iou_threshold
+
+
 def recall_at(evals: list[ScanEval], threshold: float, iou_threshold: float = 0.5) -> float:
     """Object recall: share of ground-truth boxes matched (same class, IoU >= 0.5) by a detection >= threshold."""
     found = total = 0
@@ -103,9 +109,7 @@ def recall_at(evals: list[ScanEval], threshold: float, iou_threshold: float = 0.
         dets = ev.detections.above(threshold)
         for cls, box in ev.gt:
             total += 1
-            same = dets.boxes[dets.class_ids == cls]
-            if len(same) and pairwise_overlap(np.array([box], np.float32), same)[0].max() >= iou_threshold:
-                found += 1
+            found += box_found(dets, cls, box, iou_threshold)
     return found / total if total else float("nan")
 
 
