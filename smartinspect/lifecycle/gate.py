@@ -15,6 +15,35 @@ from typing import Any
 RESOLUTION = 1e-6
 
 
+class EventRate(float):
+    """A rate of events over the items of the evaluation set (its float value) that also keeps, per item, whether
+    the event happened (1), did not (0), or the item does not count (None), so that two models evaluated on the same
+    items can be compared item by item (``GatedMetric.paired_alpha``)."""
+
+    events: tuple[int | None, ...]
+
+    def __new__(cls, events) -> EventRate:
+        events = tuple(None if e is None else int(bool(e)) for e in events)
+        counted = [e for e in events if e is not None]
+        rate = super().__new__(cls, sum(counted) / len(counted) if counted else math.nan)
+        rate.events = events
+        return rate
+
+
+def mcnemar_worse_p(champion: EventRate, challenger: EventRate) -> tuple[float, int, int]:
+    """One-sided exact McNemar test on the same items: (p, b, c), where b counts items with the event for the
+    challenger only and c for the champion only, and p is the chance of b or more of the b + c discordant items
+    falling on the challenger's side if both models were equally likely to have the event (Binomial(b + c, 1/2))."""
+    if len(champion.events) != len(challenger.events):
+        raise ValueError(f"paired rates over different items: {len(champion.events)} and {len(challenger.events)}")
+    pairs = [(a, b) for a, b in zip(champion.events, challenger.events, strict=True) if a is not None and b is not None]
+    b = sum(1 for a, x in pairs if x and not a)
+    c = sum(1 for a, x in pairs if a and not x)
+    n = b + c
+    p = sum(math.comb(n, k) for k in range(b, n + 1)) / 2 ** n if n else 1.0
+    return p, b, c
+
+
 class Outcome(StrEnum):
     BETTER = "better"
     SAME = "same"
@@ -24,23 +53,38 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class GatedMetric:
-    """A metric the gate checks. ``tolerance``: how much worse still counts as "no worse" (in metric units)."""
+    """A metric the gate checks. ``tolerance``: how much worse still counts as "no worse" (in metric units).
+
+    ``paired_alpha`` (rates of rare events measured on the same items, ``EventRate``): instead of the tolerance,
+    the two models are compared item by item, and the challenger is worse when the one-sided exact McNemar p-value
+    of it having more events is at most ``paired_alpha``. With a tolerance of 0 on ~20 events in 1,600 photos, a
+    model exactly as good as the champion was refused about half the time; the paired test refuses it at most
+    ``paired_alpha`` of the time and still refuses a real increase of a few events (docs/lifecycle.md).
+    """
 
     name: str
     higher_is_better: bool
     tolerance: float = 0.0
+    paired_alpha: float | None = None
 
     def __post_init__(self) -> None:
         if self.tolerance < 0 or not math.isfinite(self.tolerance):
             raise ValueError(f"gated metric {self.name!r}: tolerance must be a finite value >= 0, got {self.tolerance}")
+        if self.paired_alpha is not None and not 0 < self.paired_alpha < 1:
+            raise ValueError(f"gated metric {self.name!r}: paired_alpha must be in (0, 1), got {self.paired_alpha}")
+        if self.paired_alpha is not None and self.higher_is_better:
+            raise ValueError(f"gated metric {self.name!r}: a paired rate counts bad events (higher_is_better: false)")
 
     @classmethod
     def from_config(cls, name: str, raw: Mapping[str, Any]) -> GatedMetric:
-        unknown = set(raw) - {"higher_is_better", "tolerance"}
+        unknown = set(raw) - {"higher_is_better", "tolerance", "paired_alpha"}
         if unknown or "higher_is_better" not in raw:
-            msg = f"gate {name!r}: expected keys higher_is_better (required) and tolerance, got {sorted(raw)}"
+            msg = (f"gate {name!r}: expected keys higher_is_better (required), tolerance and paired_alpha, "
+                   f"got {sorted(raw)}")
             raise ValueError(msg)
-        return cls(name, bool(raw["higher_is_better"]), float(raw.get("tolerance", 0.0)))
+        alpha = raw.get("paired_alpha")
+        return cls(name, bool(raw["higher_is_better"]), float(raw.get("tolerance", 0.0)),
+                   None if alpha is None else float(alpha))
 
 
 @dataclass(frozen=True)
@@ -77,7 +121,8 @@ class GateDecision:
             "has_champion": self.has_champion,
             "reasons": list(self.reasons),
             "rows": [{"metric": r.metric.name, "higher_is_better": r.metric.higher_is_better,
-                      "tolerance": r.metric.tolerance, "champion": _clean(r.champion),
+                      "tolerance": r.metric.tolerance, "paired_alpha": r.metric.paired_alpha,
+                      "champion": _clean(r.champion),
                       "challenger": _clean(r.challenger), "delta": _clean(r.delta), "outcome": r.outcome.value}
                      for r in self.rows],
             "informative": {k: {"champion": _clean(a), "challenger": _clean(b)} for k, (a, b) in self.informative.items()},
@@ -100,12 +145,24 @@ def judge_metric(metric: GatedMetric, champion: float | None, challenger: float 
         return Outcome.WORSE  # the champion could be measured and the challenger not: never a pass
     if _missing(champion):
         return Outcome.BETTER
+    if metric.paired_alpha is not None:
+        return _judge_paired(metric, champion, challenger)
     gain = float(challenger) - float(champion)  # type: ignore[arg-type]
     if not metric.higher_is_better:
         gain = -gain
     if gain < -metric.tolerance - RESOLUTION:
         return Outcome.WORSE
     return Outcome.BETTER if gain > RESOLUTION else Outcome.SAME
+
+
+def _judge_paired(metric: GatedMetric, champion: float | None, challenger: float | None) -> Outcome:
+    if not isinstance(champion, EventRate) or not isinstance(challenger, EventRate):
+        raise TypeError(f"gated metric {metric.name!r} is paired, but the evaluation gave plain numbers: the kind must "
+                        f"report it as an EventRate (per-item events)")
+    p, b, c = mcnemar_worse_p(champion, challenger)
+    if b > c and p <= metric.paired_alpha:  # type: ignore[operator]
+        return Outcome.WORSE
+    return Outcome.BETTER if c > b else Outcome.SAME
 
 
 def compare_models(
@@ -143,12 +200,27 @@ def _worse_reason(row: GateRow) -> str:
     if _missing(row.challenger):
         return f"{row.metric.name}: not measurable for the challenger (champion {_fmt(row.champion)})"
     direction = "lower" if row.metric.higher_is_better else "higher"
+    if row.metric.paired_alpha is not None:
+        p, b, c = mcnemar_worse_p(row.champion, row.challenger)  # type: ignore[arg-type]
+        return (f"{row.metric.name}: challenger {_fmt(row.challenger)} is {direction} than champion "
+                f"{_fmt(row.champion)}: {b} items only the challenger got wrong, {c} only the champion "
+                f"(one-sided McNemar p = {p:.3f} <= {row.metric.paired_alpha:g})")
     return (f"{row.metric.name}: challenger {_fmt(row.challenger)} is {direction} than champion "
             f"{_fmt(row.champion)} beyond the tolerance {row.metric.tolerance:g}")
 
 
 def _fmt(value: float | None) -> str:
     return "n/a" if _missing(value) else f"{float(value):.4f}"  # type: ignore[arg-type]
+
+
+def _tolerance(row: GateRow) -> str:
+    """The tolerance column: a margin, or for a paired rate its test (and the discordant items when measured)."""
+    if row.metric.paired_alpha is None:
+        return f"{row.metric.tolerance:g}"
+    if isinstance(row.champion, EventRate) and isinstance(row.challenger, EventRate):
+        p, b, c = mcnemar_worse_p(row.champion, row.challenger)
+        return f"paired p <= {row.metric.paired_alpha:g} (+{b}/-{c}, p = {p:.2f})"
+    return f"paired p <= {row.metric.paired_alpha:g}"
 
 
 def render_table(decision: GateDecision, *, champion_label: str, challenger_label: str) -> str:
@@ -158,7 +230,7 @@ def render_table(decision: GateDecision, *, champion_label: str, challenger_labe
     for r in decision.rows:
         delta = "" if r.delta is None else f"{r.delta:+.4f}"
         lines.append(f"| {r.metric.name} | {'higher' if r.metric.higher_is_better else 'lower'} | "
-                     f"{r.metric.tolerance:g} | {_fmt(r.champion)} | {_fmt(r.challenger)} | {delta} | "
+                     f"{_tolerance(r)} | {_fmt(r.champion)} | {_fmt(r.challenger)} | {delta} | "
                      f"{r.outcome.value} |")
     for name, (a, b) in decision.informative.items():
         lines.append(f"| {name} (not gated) | | | {_fmt(a)} | {_fmt(b)} | | info |")

@@ -13,6 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from smartinspect.lifecycle.gate import EventRate
 from smartinspect.lifecycle.kinds import EvalSet, EvalSetSpec
 from smartinspect.runtime import ModelSpec
 from smartinspect.runtime.registry import MANIFEST_NAME, load_model
@@ -51,23 +52,25 @@ def _classifier(package: Path):
 
 def gate_metrics(outcomes, params, table) -> dict[str, float]:
     """Gated: ``recall_<genus>`` (known photos accepted with the right genus, at the package's thresholds),
-    ``misidentification_rate`` (accepted known photos with a wrong genus: the wood analogue of a false alarm),
+    ``misidentification_rate`` (known photos accepted with a wrong genus, of all known photos: the wood analogue of
+    a false alarm; until 2026-11-24 it was of the accepted photos only),
     ``unknown_accepted_rate`` (open-set and non-wood photos given a call), ``brier`` and ``ece`` of the
     calibrated class probabilities. Informative: ``genus_top1``, ``known_accepted``."""
     from smartinspect.wood.evaluate import summarise
 
     taxa, genera = list(params.taxa), list(params.genera)
     known = [o for o in outcomes if o.kind == "known"]
-    unknown = [o for o in outcomes if o.kind != "known"]
     metrics: dict[str, float] = {}
     for genus in sorted(set(genera)):
         these = [o for o in known if table.genus_of(o.name) == genus]
         right = [not o.abstained and o.call is not None and table.genus_of(o.call) == genus for o in these]
         metrics[f"recall_{genus}"] = float(np.mean(right)) if these else float("nan")
-    accepted = [o for o in known if not o.abstained and o.call is not None]
-    metrics["misidentification_rate"] = (float(np.mean([table.genus_of(o.call) != table.genus_of(o.name)
-                                                        for o in accepted])) if accepted else float("nan"))
-    metrics["unknown_accepted_rate"] = float(np.mean([not o.abstained for o in unknown])) if unknown else float("nan")
+    # Event rates keep one event per photo of the frozen set, so the gate can compare two models photo by photo
+    # (EventRate; photos outside a rate's population do not count).
+    metrics["misidentification_rate"] = EventRate(
+        None if o.kind != "known" else (not o.abstained and o.call is not None
+                                        and table.genus_of(o.call) != table.genus_of(o.name)) for o in outcomes)
+    metrics["unknown_accepted_rate"] = EventRate(None if o.kind == "known" else not o.abstained for o in outcomes)
     if known:
         probs = np.stack([o.probabilities for o in known])
         onehot = np.eye(len(taxa))[[taxa.index(o.name) for o in known]]

@@ -92,3 +92,56 @@ def test_brier_and_ece():
     assert math.isnan(brier_score([], []))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         brier_score([1.5], [1])
+
+
+def _rate(events):
+    from smartinspect.lifecycle.gate import EventRate
+
+    return EventRate(events)
+
+
+PAIRED = GatedMetric("misidentification_rate", higher_is_better=False, paired_alpha=0.25)
+
+
+def test_event_rate_is_its_rate_and_keeps_the_items():
+    rate = _rate([1, 0, None, 0, True])
+    assert float(rate) == pytest.approx(0.5) and rate.events == (1, 0, None, 0, 1)
+    assert math.isnan(_rate([None, None]))
+
+
+def test_mcnemar_counts_discordant_items_and_gives_the_exact_one_sided_p():
+    from smartinspect.lifecycle.gate import mcnemar_worse_p
+
+    champion = _rate([1, 1, 0, 0, 0, 0, None, 1])
+    challenger = _rate([1, 0, 1, 1, 1, 0, 1, 1])  # item 6 does not count: the champion has no value there
+    p, b, c = mcnemar_worse_p(champion, challenger)
+    assert (b, c) == (3, 1) and p == pytest.approx(5 / 16)  # P(X >= 3), X ~ Binomial(4, 1/2)
+    with pytest.raises(ValueError, match="different items"):
+        mcnemar_worse_p(champion, _rate([0]))
+
+
+def test_paired_rate_refuses_a_real_increase_but_not_noise():
+    base = [0] * 1600
+    champion = _rate([1] * 20 + base[20:])
+    # two more photos wrong, on a background of photos the two models get wrong differently: noise
+    noisy = _rate([0] * 4 + [1] * 16 + [1] * 6 + base[26:])
+    assert judge_metric(PAIRED, champion, noisy) is Outcome.SAME
+    # the same 20 plus 4 new ones, and no photo fixed: a real increase (p = 1/16)
+    worse = _rate([1] * 24 + base[24:])
+    assert judge_metric(PAIRED, champion, worse) is Outcome.WORSE
+    fixed = _rate([0] * 3 + [1] * 17 + base[20:])
+    assert judge_metric(PAIRED, champion, fixed) is Outcome.BETTER
+    decision = compare_models(
+        [PAIRED], challenger={"misidentification_rate": worse}, champion={"misidentification_rate": champion})
+    assert not decision.passed and "4 items only the challenger got wrong, 0 only the champion" in decision.reasons[0]
+    assert "paired p <= 0.25 (+4/-0, p = 0.06)" in render_table(decision, champion_label="a", challenger_label="b")
+
+
+def test_paired_metric_needs_per_item_events_and_a_sane_config():
+    with pytest.raises(TypeError, match="EventRate"):
+        judge_metric(PAIRED, 0.01, 0.02)
+    with pytest.raises(ValueError, match="paired_alpha"):
+        GatedMetric("x", higher_is_better=False, paired_alpha=1.5)
+    with pytest.raises(ValueError, match="bad events"):
+        GatedMetric.from_config("x", {"higher_is_better": True, "paired_alpha": 0.25})
+    assert GatedMetric.from_config("x", {"higher_is_better": False, "paired_alpha": 0.25}).paired_alpha == 0.25
