@@ -54,9 +54,11 @@ def ensure_dataset(out_dir: Path, *, taxa: list[str], per_taxon: int, seed: int,
                    open_set: str = "test", size: int = 384, workers: int = 1) -> Path:
     """Generate the dataset unless one with the same recipe is already there."""
     from smartinspect.datagen.wood.dataset import generate_dataset
+    from smartinspect.datagen.wood.render import GENERATOR_VERSION
 
-    recipe = {"seed": seed, "per_taxon": per_taxon, "taxa": taxa, "splits": list(splits),
-              "open_set_per_taxon": open_set_per_taxon, "ood_per_kind": ood_per_kind, "size": size}
+    recipe = {"generator_version": GENERATOR_VERSION, "seed": seed, "per_taxon": per_taxon, "taxa": taxa,
+              "splits": list(splits), "open_set_per_taxon": open_set_per_taxon, "ood_per_kind": ood_per_kind,
+              "size": size}
     if outliers_per_kind:
         recipe["outliers_per_kind"] = outliers_per_kind
     if open_set != "test":
@@ -116,6 +118,13 @@ def train_network(cfg: WoodTrainConfig, train: ViewSet, val: ViewSet, mlflow, n_
 
     With ``outliers``, each step adds a batch of them whose predictions are pushed towards the uniform
     distribution (outlier exposure, Hendrycks et al. 2019), weighted by ``model.outlier_weight``.
+
+    With ``model.attribute_weight`` > 0, a linear head on the features also predicts each photo's anatomy
+    descriptor (``datagen.wood.anatomy.descriptor``: vessel size and density, porosity, parenchyma type, ray widths,
+    ...; standardised; mean squared error weighted by ``attribute_weight``), for the known photos and for the
+    chimera and swap outliers, whose anatomy varies independently of any class. The features then have to describe
+    anatomy, not only what separates the 16 classes, so an unseen genus lands away from the known ones in feature
+    space (where the open-set distances look). The head is dropped after training: the served graph is unchanged.
     """
     import torch
 
@@ -128,26 +137,34 @@ def train_network(cfg: WoodTrainConfig, train: ViewSet, val: ViewSet, mlflow, n_
     sampler = CropSampler(train, crop=m["crop"], seed=cfg.seed, colour_jitter=m.get("colour_jitter", 0.08))
     outlier_batches = _cycle(CropSampler(outliers, crop=m["crop"], seed=cfg.seed + 1), m.get("outlier_batch", 32)) \
         if outliers is not None and len(outliers.views) else None
+    attr = _AttributeTargets(train, outliers if outlier_batches is not None else None,
+                             net.backbone.feature_dim) if m.get("attribute_weight", 0) > 0 else None
     steps_per_epoch = max(1, len(train.views) // m["batch"])
     total = steps_per_epoch * m["epochs"]
     warmup = int(steps_per_epoch * m.get("warmup_epochs", 1))
-    opt = torch.optim.AdamW(net.parameters(), lr=m["lr"], weight_decay=m["weight_decay"])
+    params = list(net.parameters()) + (list(attr.head.parameters()) if attr is not None else [])
+    opt = torch.optim.AdamW(params, lr=m["lr"], weight_decay=m["weight_decay"])
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, warmup)) * 0.5 * (
         1 + math.cos(math.pi * min(1.0, s / max(1, total)))))
     start, step, best = time.time(), 0, (-1.0, None)
     for epoch in range(m["epochs"]):
         net.train()
-        losses = []
-        for x, y in sampler.epoch(m["batch"]):
+        losses, attr_losses = [], []
+        for x, y, idx in sampler.epoch(m["batch"]):
             if outlier_batches is not None:
-                xo = next(outlier_batches)
-                logits, _ = net(torch.from_numpy(np.concatenate([x, xo])))
+                xo, idx_o = next(outlier_batches)
+                logits, feats = net(torch.from_numpy(np.concatenate([x, xo])))
                 known, unknown = logits[: len(x)], logits[len(x):]
                 uniform = -torch.log_softmax(unknown, dim=1).mean()
                 loss = torch.nn.functional.cross_entropy(known, torch.from_numpy(y)) + m["outlier_weight"] * uniform
             else:
-                logits, _ = net(torch.from_numpy(x))
+                idx_o = np.zeros(0, np.int64)
+                logits, feats = net(torch.from_numpy(x))
                 loss = torch.nn.functional.cross_entropy(logits, torch.from_numpy(y))
+            if attr is not None:
+                attr_loss = attr.loss(feats, idx, idx_o)
+                loss = loss + m["attribute_weight"] * attr_loss
+                attr_losses.append(attr_loss.item())
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -158,7 +175,8 @@ def train_network(cfg: WoodTrainConfig, train: ViewSet, val: ViewSet, mlflow, n_
         val_acc = float((val_logits.argmax(1) == val.labels).mean()) if len(val.labels) else 0.0
         elapsed = time.time() - start
         mlflow.log_metrics({"train_loss": float(np.mean(losses)) if losses else float("nan"), "val_accuracy": val_acc,
-                            "lr": sched.get_last_lr()[0], "elapsed_s": elapsed}, step=epoch)
+                            "lr": sched.get_last_lr()[0], "elapsed_s": elapsed}
+                           | ({"attribute_loss": float(np.mean(attr_losses))} if attr_losses else {}), step=epoch)
         log.info("epoch %d: loss %.4f val acc %.4f (%.0f s)", epoch, np.mean(losses) if losses else -1, val_acc,
                  elapsed)
         if val_acc >= best[0]:
@@ -173,9 +191,40 @@ def train_network(cfg: WoodTrainConfig, train: ViewSet, val: ViewSet, mlflow, n_
 
 
 def _cycle(sampler: CropSampler, batch: int):
-    """Endless batches of random crops (x only), reshuffled every pass."""
+    """Endless batches of random crops (x and the views' indices), reshuffled every pass."""
     while True:
-        yield from (x for x, _ in sampler.epoch(min(batch, len(sampler.views.views))))
+        yield from ((x, idx) for x, _, idx in sampler.epoch(min(batch, len(sampler.views.views))))
+
+
+class _AttributeTargets:
+    """The auxiliary anatomy head and its standardised targets (known photos, then outliers; NaN rows and
+    constant columns are left out of the loss)."""
+
+    def __init__(self, train: ViewSet, outliers: ViewSet | None, feature_dim: int) -> None:
+        import torch
+
+        from smartinspect.datagen.wood.anatomy import DESCRIPTOR_KEYS
+
+        known = train.descriptors()
+        other = outliers.descriptors() if outliers is not None else np.zeros((0, known.shape[1]), np.float32)
+        both = np.concatenate([known, other])
+        mean, std = np.nanmean(both, 0), np.nanstd(both, 0)
+        self.columns = np.flatnonzero(std > 1e-6)
+        log.info("anatomy head: %d of %d descriptor columns vary (%s constant)", len(self.columns),
+                 len(DESCRIPTOR_KEYS), [DESCRIPTOR_KEYS[i] for i in np.flatnonzero(std <= 1e-6)])
+        scale = lambda d: torch.from_numpy(((d - mean) / np.where(std > 1e-6, std, 1))[:, self.columns])  # noqa: E731
+        self.known, self.other = scale(known), scale(other)
+        self.head = torch.nn.Linear(feature_dim, len(self.columns))
+
+    def loss(self, feats, idx: np.ndarray, idx_outliers: np.ndarray):
+        import torch
+
+        target = torch.cat([self.known[torch.from_numpy(idx)], self.other[torch.from_numpy(idx_outliers)]])
+        pred = self.head(feats[: len(target)])
+        rows = torch.isfinite(target).all(1)
+        if not bool(rows.any()):
+            return pred.sum() * 0.0
+        return torch.nn.functional.mse_loss(pred[rows], target[rows])
 
 
 def train_wood(config_path: Path, *, settings: Settings | None = None, from_checkpoint: Path | None = None) -> Path:

@@ -27,6 +27,22 @@ class ViewSet:
     labels: np.ndarray
     rows: list[dict]
 
+    def descriptors(self) -> np.ndarray:
+        """(n, len(DESCRIPTOR_KEYS)) float32 anatomy descriptors of the photos; NaN rows where a photo has none
+        (wood-coloured textures, expert-labelled field photos). Raises when no photo has one (a dataset generated
+        before descriptors existed: wood generator < 1.1)."""
+        from smartinspect.datagen.wood.anatomy import DESCRIPTOR_KEYS
+
+        out = np.full((len(self.rows), len(DESCRIPTOR_KEYS)), np.nan, np.float32)
+        for i, row in enumerate(self.rows):
+            d = (row.get("params") or {}).get("anatomy_descriptor")
+            if d is not None:
+                out[i] = [d[k] for k in DESCRIPTOR_KEYS]
+        if self.rows and np.isnan(out).all():
+            raise ValueError(f"no photo of {self.rows[0]['file'].split('/')[0]}/... has an anatomy descriptor: the "
+                             f"dataset was made by wood generator < 1.1; generate it again")
+        return out
+
 
 def dataset_fingerprint(dataset_dir: Path) -> str:
     """sha256 of images.jsonl (every file name, label and generation parameter)."""
@@ -83,11 +99,12 @@ class CropSampler:
         self.colour_jitter = colour_jitter
 
     def epoch(self, batch_size: int):
-        """Yields (x (b, 3, crop, crop) float32 0-255, y (b,) int64) over one shuffled pass."""
+        """Yields (x (b, 3, crop, crop) float32 0-255, y (b,) int64, indices of the views (b,)) over one shuffled
+        pass."""
         order = self.rng.permutation(len(self.views.views))
         for start in range(0, len(order) - batch_size + 1, batch_size):
             idx = order[start:start + batch_size]
-            yield self.batch(idx), self.views.labels[idx]
+            yield self.batch(idx), self.views.labels[idx], idx
 
     def batch(self, idx: np.ndarray) -> np.ndarray:
         side = self.views.views.shape[1]

@@ -67,7 +67,7 @@ def test_tiny_training_run_produces_a_servable_tracked_package(tiny_config, sett
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
     run = mlflow.get_run(manifest["mlflow"]["run_id"])
     assert run.info.status == "FINISHED"
-    assert {"val_accuracy", "train_loss", "test_genus_top1", "parity_max_abs_logit"} <= set(run.data.metrics)
+    assert {"val_accuracy", "train_loss", "test_genus_top1", "parity_max_abs_logit", "attribute_loss"} <= set(run.data.metrics)
     assert run.data.params["train_dataset_sha256"] == manifest["lineage"]["train_dataset_sha256"]
 
     # The same network, re-calibrated and packaged without training (a calibration change tried on its own).

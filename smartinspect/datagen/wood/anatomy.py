@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+
 Span = tuple[float, float]
 RGB = tuple[int, int, int]
 
@@ -105,3 +107,61 @@ class Anatomy:
     @property
     def softwood(self) -> bool:
         return self.vessels is None
+
+
+def _log_mid(span: Span | None) -> float:
+    """log(1 + midpoint) of a range (0 for an absent one): sizes and frequencies span orders of magnitude."""
+    return 0.0 if span is None else float(np.log1p((span[0] + span[1]) / 2))
+
+
+def descriptor(anatomy: Anatomy, draws: dict) -> dict[str, float]:
+    """What a wood anatomist would code for this photo (IAWA-style features), as numbers: per-photo draws where the
+    generator draws them (vessel size and density, latewood, streaks), the anatomy's features otherwise.
+
+    Recorded in every end-grain photo's parameters (``anatomy_descriptor``). Training can ask the network to predict
+    it from pixels (``model.attribute_weight``), so that its features describe anatomy rather than only what tells
+    the 16 known classes apart; chimeras and swaps vary the features independently of the class.
+    """
+    v, par, rays = anatomy.vessels, anatomy.parenchyma, anatomy.rays
+    out = {
+        "vessels": float(v is not None),
+        "ring_porous": float(v is not None and v.porosity == "ring"),
+        "semi_ring_porous": float(v is not None and v.porosity == "semi_ring"),
+        "log_vessel_diameter": float(np.log1p(draws.get("vessel_diameter_um", 0.0))),
+        "log_vessel_density": float(np.log1p(draws.get("vessel_density_mm2", 0.0))),
+        "log_ew_vessel_diameter": float(np.log1p(draws.get("ew_vessel_diameter_um", 0.0))),
+        "multiples": v.multiples if v else 0.0,
+        "clusters": v.clusters if v else 0.0,
+        "tyloses": v.tyloses if v else 0.0,
+        "deposits": v.deposits if v else 0.0,
+        "white_deposits": v.white_deposits if v else 0.0,
+        "diagonal": float(v is not None and v.arrangement == "diagonal"),
+        "flame": float(v is not None and v.arrangement == "flame"),
+        "ulmiform": float(v is not None and v.arrangement == "ulmiform"),
+        "log_halo": _log_mid(par.halo_um) if par.paratracheal != "none" else 0.0,
+        "vasicentric": float(par.paratracheal == "vasicentric"),
+        "aliform": float(par.paratracheal == "aliform"),
+        "confluent": float(par.paratracheal == "confluent"),
+        "log_wing_ratio": _log_mid(par.wing_ratio) if par.paratracheal in ("aliform", "confluent") else 0.0,
+        "bands_fine": float(par.bands == "fine"),
+        "bands_wide": float(par.bands == "wide"),
+        "bands_aggregates": float(par.bands == "aggregates"),
+        "log_band_spacing": _log_mid(par.band_spacing_um) if par.bands != "none" else 0.0,
+        "log_marginal": _log_mid(par.marginal_um),
+        "parenchyma_tone": par.tone,
+        "log_ray_width": _log_mid(rays.width_um),
+        "log_rays_per_mm": _log_mid(rays.per_mm),
+        "log_broad_ray_width": _log_mid(rays.broad_width_um),
+        "storied": float(rays.storied),
+        "canals": float(anatomy.canals is not None),
+        "canal_lines": float(anatomy.canals is not None and anatomy.canals.in_tangential_lines),
+        "included_phloem": float(anatomy.included_phloem is not None),
+        "log_ring_width": _log_mid(anatomy.ring_width_mm),
+        "latewood_dark": float(draws.get("latewood_dark", 0.0)),
+        "streaks": float(draws.get("streaks", 0.0)),
+    }
+    return {k: round(float(x), 4) for k, x in out.items()}
+
+
+DESCRIPTOR_KEYS: tuple[str, ...] = tuple(descriptor(
+    Anatomy("x", "x", (1, 2), (0, 0), Rays((1, 2), (1, 2)), (0, 0, 0), (0, 0, 0)), {}))

@@ -14,7 +14,7 @@ from smartinspect.datagen.wood.acquisition import (
     photograph,
     sanding_marks,
 )
-from smartinspect.datagen.wood.anatomy import Anatomy
+from smartinspect.datagen.wood.anatomy import Anatomy, descriptor
 from smartinspect.datagen.wood.vessels import (
     canal_mask,
     paratracheal_mask,
@@ -24,7 +24,7 @@ from smartinspect.datagen.wood.vessels import (
     vessel_masks,
 )
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"  # 1.1: photos record their anatomy descriptor (pixels unchanged)
 DEFAULT_SIZE = 384  # pixels of the written photo (a phone photo scaled down; serving resizes anyway)
 
 _WHITE = np.array([0.93, 0.91, 0.86], np.float32)
@@ -99,6 +99,7 @@ def render_end_grain(rng: np.random.Generator, anatomy: Anatomy, *, size: int = 
     sanded, sanding = sanding_marks(camera_rng, surface, um_per_px)
     rgb, camera = photograph(camera_rng, sanded)
     jpeg, quality = jpeg_roundtrip(camera_rng, rgb)
+    params["anatomy_descriptor"] = descriptor(anatomy, params)
     params |= {"taxon": anatomy.taxon, "genus": anatomy.genus, "magnification": round(mag, 2),
                "um_per_px": round(um_per_px, 3), "field_mm": round(um_per_px * size / 1000, 3), **sanding,
                "camera": camera, "jpeg_quality": quality, "generator_version": GENERATOR_VERSION}

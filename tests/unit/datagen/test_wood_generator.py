@@ -94,3 +94,29 @@ def test_dataset_layout_splits_and_seed_independence(tmp_path) -> None:
 def test_unknown_taxon_is_refused_with_the_valid_names(tmp_path) -> None:
     with pytest.raises(ValueError, match="unknown taxa"):
         generate_dataset(tmp_path, per_taxon=1, seed=0, taxa=["Tilia"], progress=False)
+
+
+def test_photos_record_an_anatomy_descriptor_that_separates_look_alikes() -> None:
+    from smartinspect.datagen.wood.anatomy import DESCRIPTOR_KEYS
+
+    maple, birch = render("Acer", 1).params, render("Betula", 1).params
+    for p in (maple, birch):
+        assert tuple(p["anatomy_descriptor"]) == DESCRIPTOR_KEYS
+        assert all(np.isfinite(v) for v in p["anatomy_descriptor"].values())
+    a, b = maple["anatomy_descriptor"], birch["anatomy_descriptor"]
+    # maple has wide rays and fewer vessels than birch: the features a loupe separates them by
+    assert a["log_broad_ray_width"] > 0 and b["log_broad_ray_width"] == 0
+    assert a["log_vessel_density"] < b["log_vessel_density"]
+    assert a["log_vessel_diameter"] == pytest.approx(np.log1p(maple["vessel_diameter_um"]), abs=1e-3)
+    pine = render("Pinus", 1).params["anatomy_descriptor"]
+    assert pine["vessels"] == 0 and pine["canals"] == 1 and pine["log_vessel_density"] == 0
+
+
+def test_outlier_chimeras_carry_their_own_anatomy_and_textures_none() -> None:
+    from smartinspect.datagen.wood.anatomy import DESCRIPTOR_KEYS
+    from smartinspect.datagen.wood.outliers import render_outlier
+
+    _, chimera = render_outlier(np.random.default_rng(5), "chimera", size=SMALL)
+    _, texture = render_outlier(np.random.default_rng(5), "texture", size=SMALL)
+    assert chimera["taxon"] == "chimera" and tuple(chimera["anatomy_descriptor"]) == DESCRIPTOR_KEYS
+    assert "anatomy_descriptor" not in texture
