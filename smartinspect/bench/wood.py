@@ -31,15 +31,11 @@ def make_photos(n: int, seed: int, taxa: tuple[str, ...]) -> list[bytes]:
 def _eager(package_dir, threads: int):
     import torch
 
-    from smartinspect.training.wood_model import ExportWrapper, WoodNet
+    from smartinspect.training.wood_model import ExportWrapper
 
     torch.set_num_threads(threads)
     saved = torch.load(package_dir / "model.pt", map_location="cpu", weights_only=True)
-    state = saved["wrapper_state_dict"]
-    net = WoodNet(saved["arch"], len(saved["taxa"]))
-    wrapper = ExportWrapper(net, state["class_means"], state["precision"], state["bank"], k=saved["knn_k"])
-    wrapper.load_state_dict(state)
-    return wrapper.eval(), torch
+    return ExportWrapper.from_saved(saved), torch
 
 
 def _throughput(run: Callable[[np.ndarray], object], batches: list[np.ndarray], photos_per_batch: int,

@@ -280,7 +280,7 @@ def train_wood(config_path: Path, *, settings: Settings | None = None, from_chec
 
         package = calibrate_export_and_package(cfg=cfg, config_path=config_path, net=net, train=train, val=val,
                                                test_dir=test_dir, run_dir=run_dir, lineage=lineage,
-                                               open_set_val_dir=open_set_val_dir,
+                                               open_set_val_dir=open_set_val_dir, outliers=outliers,
                                                run_id=run.info.run_id, mlflow=mlflow)
     from smartinspect.lifecycle.runs import finish_training_run  # example overlays; registered as challenger
 

@@ -83,31 +83,72 @@ def build_backbone(arch: str, num_classes: int) -> nn.Module:
     raise ValueError(f"unknown arch {arch!r}; valid: resnet-<width> (e.g. resnet-24), mobilenet_v3_small-<mult>")
 
 
+class AnatomyHead(nn.Module):
+    """The anatomy-consistency score: features -> predicted anatomy descriptor (a linear map fitted at calibration,
+    ``centre`` and ``weight``), then the Mahalanobis distance of that prediction to the nearest class's mean
+    prediction (tied covariance). It compares a photo with the known classes only along anatomical directions
+    (vessels, parenchyma, rays, ...), not along whatever else the features encode (lighting, focus, colour cast)."""
+
+    def __init__(self, centre: torch.Tensor, weight: torch.Tensor, class_means: torch.Tensor,
+                 precision: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("centre", centre.float())  # (d,)
+        self.register_buffer("weight", weight.float())  # (d, a)
+        self.register_buffer("class_means", class_means.float())  # (c, a)
+        self.register_buffer("precision", precision.float())  # (a, a)
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        return nearest_mahalanobis((feats - self.centre) @ self.weight, self.class_means, self.precision)
+
+
+def nearest_mahalanobis(x: torch.Tensor, means: torch.Tensor, precision: torch.Tensor) -> torch.Tensor:
+    """(n,) Mahalanobis distance of each row of ``x`` to the nearest of ``means`` (shared ``precision``)."""
+    diff = x.unsqueeze(1) - means.unsqueeze(0)  # (n, c, d)
+    squared = ((diff @ precision) * diff).sum(-1)  # (n, c)
+    return torch.sqrt(torch.clamp(squared.min(dim=1).values, min=0.0))
+
+
 class ExportWrapper(nn.Module):
-    """(n, 3, h, w) -> logits (n, c), features (n, d), distance (n,), knn (n,).
+    """(n, 3, h, w) -> logits (n, c), features (n, d), distance (n,), knn (n,) [, anatomy (n,)].
 
     distance: Mahalanobis distance to the nearest class mean (tied covariance). knn: one minus the cosine
     similarity to the k-th nearest of the training crops in ``bank`` (Sun et al. 2022, "Out-of-distribution
-    detection with deep nearest neighbors").
+    detection with deep nearest neighbors"). anatomy (with an ``AnatomyHead``): see there.
     """
 
     def __init__(self, net: WoodNet, class_means: torch.Tensor, precision: torch.Tensor, bank: torch.Tensor,
-                 k: int = 5) -> None:
+                 k: int = 5, anatomy: AnatomyHead | None = None) -> None:
         super().__init__()
         self.net = net
         self.k = k
         self.register_buffer("class_means", class_means.float())  # (c, d)
         self.register_buffer("precision", precision.float())  # (d, d), symmetric positive definite
         self.register_buffer("bank", torch.nn.functional.normalize(bank.float(), dim=1))  # (m, d), unit rows
+        self.anatomy = anatomy
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    @classmethod
+    def from_saved(cls, saved: dict) -> ExportWrapper:
+        """The wrapper a model package's ``model.pt`` holds (``{"arch", "taxa", "knn_k", "wrapper_state_dict"}``)."""
+        state = saved["wrapper_state_dict"]
+        anatomy = AnatomyHead(*(state[f"anatomy.{k}"] for k in ("centre", "weight", "class_means", "precision"))) \
+            if "anatomy.weight" in state else None
+        wrapper = cls(WoodNet(saved["arch"], len(saved["taxa"])), state["class_means"], state["precision"],
+                      state["bank"], k=saved["knn_k"], anatomy=anatomy)
+        wrapper.load_state_dict(state)
+        return wrapper.eval()
+
+    @property
+    def output_names(self) -> list[str]:
+        return ["logits", "features", "distance", "knn"] + (["anatomy"] if self.anatomy is not None else [])
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         logits, feats = self.net(x)
-        diff = feats.unsqueeze(1) - self.class_means.unsqueeze(0)  # (n, c, d)
-        squared = ((diff @ self.precision) * diff).sum(-1)  # (n, c)
-        distance = torch.sqrt(torch.clamp(squared.min(dim=1).values, min=0.0))
+        distance = nearest_mahalanobis(feats, self.class_means, self.precision)
         similarity = torch.nn.functional.normalize(feats, dim=1) @ self.bank.T  # (n, m)
         knn = 1.0 - torch.topk(similarity, self.k, dim=1).values[:, -1]
-        return logits, feats, distance, knn
+        if self.anatomy is None:
+            return logits, feats, distance, knn
+        return logits, feats, distance, knn, self.anatomy(feats)
 
 
 def fit_gaussian(features: torch.Tensor, labels: torch.Tensor, num_classes: int,

@@ -23,12 +23,12 @@ MODEL_NAME = "wood-classifier"
 
 
 def write_manifest(package: Path, *, version: str, params: dict, metrics: dict, mlflow: dict, lineage: dict,
-                   crop: int) -> None:
+                   crop: int, outputs: list[str]) -> None:
     manifest = {
         "name": MODEL_NAME, "task": WOOD_TASK, "version": version, "file": "model.onnx",
         "sha256": file_sha256(package / "model.onnx"),
         "inputs": [{"name": "images", "shape": ["batch", 3, crop, crop], "dtype": "float32"}],
-        "outputs": ["logits", "features", "distance"],
+        "outputs": list(outputs),
         "params": params, "metrics": metrics, "mlflow": mlflow, "lineage": lineage,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -61,7 +61,48 @@ def fit_open_set(net, train: ViewSet, *, crop: int, grid: int, per_class: int, s
     return means, precision, torch.from_numpy(feats)
 
 
+def fit_anatomy_head(net, train: ViewSet, outliers: ViewSet | None, *, crop: int, grid: int, per_class: int,
+                     seed: int, n_classes: int, max_outliers: int = 600, ridge: float = 1e-3):
+    """The ``AnatomyHead`` of a trained network: a ridge regression from crop features to the standardised anatomy
+    descriptor (``datagen.wood.anatomy.descriptor``), fitted on the crops of the same training photos as the class
+    Gaussians and of up to ``max_outliers`` chimera/swap outliers (their anatomy varies independently of the class,
+    which a regression fitted on the known classes alone could not separate from the class itself); then class means
+    and a tied precision of the predicted descriptors of the training crops. Returns (head, fit report)."""
+    import torch
+
+    from smartinspect.training.wood_model import AnatomyHead, fit_gaussian
+
+    idx = _subset(train, per_class, seed)
+    per = grid * grid
+    _, f_known = image_outputs(net, train.views[idx], crop=crop, grid=grid)
+    y_known = np.repeat(train.descriptors()[idx], per, axis=0)
+    feats, targets = [f_known], [y_known]
+    if outliers is not None and len(outliers.views):
+        desc = outliers.descriptors()
+        rows = np.flatnonzero(np.isfinite(desc).all(1))
+        rows = np.sort(np.random.default_rng(seed).permutation(rows)[:max_outliers])
+        if len(rows):
+            feats.append(image_outputs(net, outliers.views[rows], crop=crop, grid=grid)[1])
+            targets.append(np.repeat(desc[rows], per, axis=0))
+    x, y = np.concatenate(feats).astype(np.float64), np.concatenate(targets).astype(np.float64)
+    fit = np.isfinite(y).all(1)
+    x, y = x[fit], y[fit]
+    keep = y.std(0) > 1e-6
+    y = (y[:, keep] - y[:, keep].mean(0)) / y[:, keep].std(0)
+    centre = x.mean(0)
+    xc = x - centre
+    weight = np.linalg.solve(xc.T @ xc + ridge * len(xc) * np.eye(xc.shape[1]), xc.T @ y)
+    r2 = 1 - ((xc @ weight - y) ** 2).sum(0) / (y ** 2).sum(0)
+    predicted = torch.from_numpy((f_known - centre) @ weight)
+    means, precision = fit_gaussian(predicted, torch.from_numpy(np.repeat(train.labels[idx], per)), n_classes)
+    head = AnatomyHead(torch.from_numpy(centre), torch.from_numpy(weight), means, precision)
+    return head, {"anatomy_descriptors": float(keep.sum()), "anatomy_fit_crops": float(len(x)),
+                  "anatomy_r2_median": float(np.median(r2)), "anatomy_r2_min": float(r2.min())}
+
+
 SCORE_COMBINATIONS = ("distance", "knn", "energy", "distance+energy", "knn+energy", "distance+knn")
+# With an anatomy head in the graph (operating.anatomy_score), these are tried as well.
+ANATOMY_COMBINATIONS = ("anatomy", "anatomy+energy", "distance+anatomy", "knn+anatomy")
 MIN_CLASS_PHOTOS = 10  # a class with fewer validation photos predicted as it uses the global threshold
 # No class may lose more than 10 % of its own validation photos to the open-set rule (operating.open_set_min_class_
 # acceptance overrides): one threshold for all sent 17 % of Cedrela to the experts (docs/wood.md).
@@ -116,7 +157,8 @@ def _rule_at(name: str, known: list, acceptance: float, *, taxa: list[str] | Non
 
 
 def choose_open_set_rule(known: list, unknown: list, *, acceptance: float, taxa: list[str],
-                         min_class_acceptance: float = MIN_CLASS_ACCEPTANCE) -> tuple[OpenSetRule, dict[str, float]]:
+                         min_class_acceptance: float = MIN_CLASS_ACCEPTANCE,
+                         combinations: tuple[str, ...] = SCORE_COMBINATIONS) -> tuple[OpenSetRule, dict[str, float]]:
     """The score (or pair of scores), with one global threshold or one per predicted class, that abstains on the
     most validation unknowns while accepting ``acceptance`` of the validation photos of known classes and at least
     ``min_class_acceptance`` of every class's own photos (if no rule keeps that floor: the one whose worst class is
@@ -127,7 +169,7 @@ def choose_open_set_rule(known: list, unknown: list, *, acceptance: float, taxa:
     known_top = [top_class(o.probabilities, taxa) for o in known]
     unknown_top = [top_class(o.probabilities, taxa) for o in unknown]
     names = np.array([o.name for o in known])
-    for name in SCORE_COMBINATIONS:
+    for name in combinations:
         for per_class in (False, True):
             rule = _rule_at(name, known, acceptance, taxa=taxa if per_class else None)
             kept = np.array([rule.value(o.scores(), t) <= 1.0 for o, t in zip(known, known_top, strict=True)])
@@ -144,10 +186,12 @@ def choose_open_set_rule(known: list, unknown: list, *, acceptance: float, taxa:
     return best[3], report
 
 
-def export_with_open_set_head(cfg: WoodTrainConfig, net, train: ViewSet, val: ViewSet, staging: Path):
-    """Temperature (validation), class Gaussians and k-NN bank (training crops), ONNX export, parity.
+def export_with_open_set_head(cfg: WoodTrainConfig, net, train: ViewSet, val: ViewSet, staging: Path,
+                              outliers: ViewSet | None = None):
+    """Temperature (validation), class Gaussians and k-NN bank (training crops), the anatomy head when
+    ``operating.anatomy_score`` is set, ONNX export, parity.
 
-    Returns (the export wrapper, the temperature, the parity figures).
+    Returns (the export wrapper, the temperature, the parity and anatomy-fit figures).
     """
     from smartinspect.training.wood_export import check_parity, export_onnx
     from smartinspect.training.wood_model import ExportWrapper
@@ -156,17 +200,22 @@ def export_with_open_set_head(cfg: WoodTrainConfig, net, train: ViewSet, val: Vi
     crop, grid = cfg.model["crop"], cfg.model.get("grid", 2)
     val_logits, _ = image_outputs(net, val.views, crop=crop, grid=grid)
     temperature = fit_temperature(val_logits, val.labels)
+    per_class = cfg.operating.get("gaussian_photos_per_class", 60)
     means, precision, bank = fit_open_set(net, train, crop=crop, grid=grid, seed=cfg.seed, n_classes=len(cfg.taxa),
-                                          per_class=cfg.operating.get("gaussian_photos_per_class", 60))
-    wrapper = ExportWrapper(net, means, precision, bank, k=cfg.operating.get("knn_k", 5)).eval()
+                                          per_class=per_class)
+    anatomy, report = None, {}
+    if cfg.operating.get("anatomy_score"):
+        anatomy, report = fit_anatomy_head(net, train, outliers, crop=crop, grid=grid, per_class=per_class,
+                                           seed=cfg.seed, n_classes=len(cfg.taxa))
+    wrapper = ExportWrapper(net, means, precision, bank, k=cfg.operating.get("knn_k", 5), anatomy=anatomy).eval()
     export_onnx(wrapper, staging / "model.onnx", crop=crop)
     sample = np.concatenate([to_batch(grid_crops(v, crop, grid)) for v in val.views[:8]])
-    return wrapper, temperature, check_parity(wrapper, staging / "model.onnx", sample)
+    return wrapper, temperature, check_parity(wrapper, staging / "model.onnx", sample) | report
 
 
 def calibrate_export_and_package(*, cfg: WoodTrainConfig, config_path: Path, net, train: ViewSet, val: ViewSet,
                                  test_dir: Path, run_dir: Path, lineage: dict, run_id: str, mlflow,
-                                 open_set_val_dir: Path | None = None) -> Path:
+                                 open_set_val_dir: Path | None = None, outliers: ViewSet | None = None) -> Path:
     from smartinspect.datagen.wood.dataset import read_index
     from smartinspect.wood.evaluate import run_photos, summarise
 
@@ -176,7 +225,7 @@ def calibrate_export_and_package(*, cfg: WoodTrainConfig, config_path: Path, net
     staging = output.parent / f".{output.name}.staging"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    wrapper, temperature, parity = export_with_open_set_head(cfg, net, train, val, staging)
+    wrapper, temperature, parity = export_with_open_set_head(cfg, net, train, val, staging, outliers)
     mlflow.log_metrics(parity)
     gate = calibrate_gate([view_statistics(v) for v in train.views[_subset(train, 80, cfg.seed + 1)]])
     version = datetime.now(UTC).strftime("%Y.%m.%d-%H%M")
@@ -189,7 +238,8 @@ def calibrate_export_and_package(*, cfg: WoodTrainConfig, config_path: Path, net
                        "lookalike_probability": op["lookalike_probability"]},
     }
     mlflow_info = {"run_id": run_id, "experiment": cfg.name, "tracking_uri": mlflow.get_tracking_uri()}
-    common = {"version": version, "mlflow": mlflow_info, "lineage": lineage, "crop": crop}
+    common = {"version": version, "mlflow": mlflow_info, "lineage": lineage, "crop": crop,
+              "outputs": wrapper.output_names}
     write_manifest(staging, params=params, metrics={}, **common)
     val_rows = [r for r in read_index(Path(cfg.data["train_dir"])) if r["split"] == "val"]
     provisional = _classifier(staging)
@@ -199,8 +249,9 @@ def calibrate_export_and_package(*, cfg: WoodTrainConfig, config_path: Path, net
         rows = [r for r in read_index(open_set_val_dir) if r["split"] == "open_set"]
         unknown_out = run_photos(provisional, open_set_val_dir, rows, table=table)
     floor = op.get("open_set_min_class_acceptance", MIN_CLASS_ACCEPTANCE)
+    combinations = SCORE_COMBINATIONS + (ANATOMY_COMBINATIONS if wrapper.anatomy is not None else ())
     rule, selection = choose_open_set_rule(val_out, unknown_out, acceptance=op["open_set_quantile"], taxa=taxa,
-                                           min_class_acceptance=floor)
+                                           min_class_acceptance=floor, combinations=combinations)
     params["open_set"] = rule.to_dict()
     write_manifest(staging, params=params, metrics={}, **common)
     classifier = _classifier(staging)

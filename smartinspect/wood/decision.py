@@ -66,7 +66,8 @@ def call_image(position: int, scores: ImageScores, gate: GateResult, params: Woo
         reason = None if call else LOW_CONFIDENCE
     return ImageCall(position, top_k(scores.probabilities, params, table), call, level, call is None, reason,
                      round(scores.open_set_distance, 4), round(scores.energy, 4), round(scores.knn, 5),
-                     {"passed": gate.passed, "failures": list(gate.failures), **gate.stats})
+                     {"passed": gate.passed, "failures": list(gate.failures), **gate.stats},
+                     None if scores.anatomy is None else round(scores.anatomy, 4))
 
 
 def combine_images(images: Sequence[ImageCall], scores: Sequence[ImageScores], params: WoodModelParams,

@@ -72,9 +72,11 @@ class PhotoOutcome:
     abstained: bool
     abstain_reason: str | None
     call: str | None
+    anatomy: float | None = None
 
     def scores(self) -> dict[str, float]:
-        return {"distance": self.distance, "energy": self.energy, "knn": self.knn}
+        out = {"distance": self.distance, "energy": self.energy, "knn": self.knn}
+        return out if self.anatomy is None else out | {"anatomy": self.anatomy}
 
 
 def run_photos(classifier: WoodClassifier, dataset_dir: Path, rows: Sequence[dict], *, table: TaxonTable,
@@ -92,7 +94,8 @@ def run_photos(classifier: WoodClassifier, dataset_dir: Path, rows: Sequence[dic
         for row, view, s in zip(chunk, views, scores, strict=True):
             decision = call_image(0, s, check_wood_likeness(view, params.gate), params, table)
             out.append(PhotoOutcome(row["name"], row["kind"], np.asarray(s.probabilities), s.open_set_distance,
-                                    s.energy, s.knn, decision.abstained, decision.abstain_reason, decision.call))
+                                    s.energy, s.knn, decision.abstained, decision.abstain_reason, decision.call,
+                                    s.anatomy))
     return out
 
 
@@ -129,6 +132,8 @@ def summarise(outcomes: Sequence[PhotoOutcome], params: WoodModelParams,
         m["open_set_auroc_distance"] = auroc([o.distance for o in unseen], [o.distance for o in known])
         m["open_set_auroc_energy"] = auroc([o.energy for o in unseen], [o.energy for o in known])
         m["open_set_auroc_knn"] = auroc([o.knn for o in unseen], [o.knn for o in known])
+        if all(o.anatomy is not None for o in known + unseen):
+            m["open_set_auroc_anatomy"] = auroc([o.anatomy for o in unseen], [o.anatomy for o in known])
         m["open_set_auroc_msp"] = auroc([-o.probabilities.max() for o in unseen],
                                         [-o.probabilities.max() for o in known])
         m["open_set_abstained"] = float(np.mean([o.abstained for o in unseen]))

@@ -3,7 +3,9 @@
 The ONNX graph (exported by smartinspect.training.wood_export) takes (n, 3, 128, 128) float32 RGB 0-255 crops and
 returns ``logits`` (n, classes), ``features`` (n, d), ``distance`` (n,): the Mahalanobis distance of each crop's
 features to the nearest class mean (tied covariance fitted on the training crops), and ``knn`` (n,): one minus the
-cosine similarity to the k-th nearest training crop; both open-set scores are computed inside the graph.
+cosine similarity to the k-th nearest training crop; both open-set scores are computed inside the graph. Newer
+graphs also return ``anatomy`` (n,): the distance of the anatomy predicted from the features to the nearest class
+(``training.wood_model.AnatomyHead``).
 Everything the decision needs besides the graph (classes, temperature, thresholds) is in the manifest's params.
 """
 
@@ -21,14 +23,15 @@ from smartinspect.wood.types import ImageScores
 WOOD_TASK = "wood-classification"
 
 
-OPEN_SET_SCORES = ("distance", "knn", "energy")
+OPEN_SET_SCORES = ("distance", "knn", "energy", "anatomy")
 
 
 @dataclass(frozen=True)
 class OpenSetRule:
     """When a photo is unlike every known class. ``score`` names one or more of OPEN_SET_SCORES joined by "+":
     ``distance`` (Mahalanobis to the nearest class mean, from the graph), ``knn`` (cosine distance to the k-th
-    nearest training crop, from the graph) and ``energy`` (of the calibrated logits). Each is normalised so that its
+    nearest training crop, from the graph), ``energy`` (of the calibrated logits) and ``anatomy`` (the predicted
+    anatomy's distance to the nearest class, from graphs that have it). Each is normalised so that its
     known-class median maps to 0 and its threshold to 1; the photo abstains when the largest is above 1.
 
     ``per_class`` (optional) holds a reference and threshold per predicted class (taxon name), so that each class
@@ -145,6 +148,11 @@ class WoodClassifier:
         self.loaded = loaded
         self.params = WoodModelParams.from_params(loaded.spec.params)
         self.name, self.version = loaded.spec.name, loaded.spec.version
+        outputs = set(loaded.model.output_names)
+        self.has_anatomy = "anatomy" in outputs
+        if "anatomy" in self.params.open_set.score.split("+") and not self.has_anatomy:
+            raise ValueError(f"{self.name} {self.version}: the open-set rule uses the anatomy score, but the ONNX graph "
+                             f"has no 'anatomy' output (outputs: {sorted(outputs)})")
 
     def pre_process(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(h, w, 3) uint8 RGB -> (analysis view, (grid^2, 3, crop, crop) float32 batch)."""
@@ -152,8 +160,11 @@ class WoodClassifier:
         return view, to_batch(grid_crops(view, self.params.crop, self.params.grid))
 
     def forward(self, batch: np.ndarray) -> dict[str, np.ndarray]:
-        """(n, 3, crop, crop) -> {"logits": (n, classes), "distance": (n,), "knn": (n,)}, in chunks."""
+        """(n, 3, crop, crop) -> {"logits": (n, classes), "distance": (n,), "knn": (n,)[, "anatomy": (n,)]}, in
+        chunks."""
         parts: dict[str, list[np.ndarray]] = {"logits": [], "distance": [], "knn": []}
+        if self.has_anatomy:
+            parts["anatomy"] = []
         for start in range(0, len(batch), self.params.batch_size):
             out = self.loaded.model.run(batch[start:start + self.params.batch_size])
             named = dict(zip(self.loaded.model.output_names, out, strict=True))
@@ -167,10 +178,11 @@ class WoodClassifier:
         logits = out["logits"].reshape(n_images, per, -1).mean(axis=1)
         distance = out["distance"].reshape(n_images, per).mean(axis=1)
         knn = out["knn"].reshape(n_images, per).mean(axis=1)
+        anatomy = out["anatomy"].reshape(n_images, per).mean(axis=1) if "anatomy" in out else None
         probs = softmax(logits, self.params.temperature)
         energy = energy_score(logits, self.params.temperature)
-        return [ImageScores(tuple(float(p) for p in probs[i]), float(distance[i]), float(energy[i]), float(knn[i]))
-                for i in range(n_images)]
+        return [ImageScores(tuple(float(p) for p in probs[i]), float(distance[i]), float(energy[i]), float(knn[i]),
+                            None if anatomy is None else float(anatomy[i])) for i in range(n_images)]
 
     def score_views(self, views: list[np.ndarray]) -> list[ImageScores]:
         """Analysis views -> scores; all crops of all photos go through the model in one batched pass."""

@@ -42,9 +42,11 @@ class ImageScores:
     open_set_distance: float  # Mahalanobis distance to the nearest class, mean over crops (higher: less known)
     energy: float  # -T logsumexp(logits / T) of the mean logits (higher: less known)
     knn: float = 0.0  # cosine distance to the k-th nearest training crop, mean over crops (higher: less known)
+    anatomy: float | None = None  # predicted anatomy's distance to the nearest class, mean over crops (None: no head)
 
     def open_set_scores(self) -> dict[str, float]:
-        return {"distance": self.open_set_distance, "energy": self.energy, "knn": self.knn}
+        out = {"distance": self.open_set_distance, "energy": self.energy, "knn": self.knn}
+        return out if self.anatomy is None else out | {"anatomy": self.anatomy}
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class ImageCall:
     energy: float | None
     knn: float | None
     gate: dict[str, Any]
+    anatomy: float | None = None
 
 
 @dataclass(frozen=True)

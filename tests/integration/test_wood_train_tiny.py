@@ -47,11 +47,15 @@ def test_tiny_training_run_produces_a_servable_tracked_package(tiny_config, sett
     params = manifest["params"]
     assert params["taxa"] == ["Dalbergia nigra", "Swietenia", "Khaya", "Pinus"] and params["temperature"] > 0
     rule = params["open_set"]
-    assert set(rule["score"].split("+")) <= {"distance", "knn", "energy"}
+    assert set(rule["score"].split("+")) <= {"distance", "knn", "energy", "anatomy"}
     assert set(rule["threshold"]) == set(rule["score"].split("+"))
-    assert {"select_distance_unknown_abstained", "select_knn_energy_known_accepted"} <= set(
-        manifest["metrics"]["open_set_selection"])
+    assert {"select_distance_unknown_abstained", "select_knn_energy_known_accepted",
+            "select_knn_anatomy_per_class_unknown_abstained"} <= set(manifest["metrics"]["open_set_selection"])
     assert parity["parity_max_abs_knn"] < 1e-3
+    # the recipe asks for the anatomy head: fitted on known photos and outliers, in the graph, eager == ONNX
+    assert manifest["outputs"] == ["logits", "features", "distance", "knn", "anatomy"]
+    assert parity["parity_max_abs_anatomy"] < 1e-2 and parity["anatomy_descriptors"] > 10
+    assert "open_set_auroc_anatomy" in manifest["metrics"]["test"]
     test = manifest["metrics"]["test"]
     assert {"genus_top1", "genus_top3", "ece", "open_set_auroc", "open_set_auroc_distance", "ood_abstained"} <= set(test)
     assert test["known_photos"] == 12 and test["open_set_photos"] == 10 and test["ood_photos"] == 8

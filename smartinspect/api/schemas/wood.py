@@ -32,6 +32,8 @@ class ImageCallPublic(BaseModel):
     open_set_distance: float | None = Field(description="Mahalanobis distance to the nearest known class")
     energy: float | None = Field(description="energy of the calibrated logits (higher: less like the training data)")
     knn: float | None = Field(default=None, description="cosine distance to the k-th nearest training crop")
+    anatomy: float | None = Field(default=None, description="distance of the anatomy the photo shows (as the model "
+                                  "reads it) to the nearest known class; null for models without it")
     gate: dict[str, Any]
     image_url: str
 
