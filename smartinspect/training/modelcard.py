@@ -86,7 +86,7 @@ def write_wood_card(path: Path, *, cfg, config_path: Path, params: dict, metrics
     headline = {k: test.get(k) for k in (
         "genus_top1", "genus_top3", "class_top1", "ece", "ece_genus", "known_accepted", "accepted_genus_correct",
         "open_set_auroc", "open_set_auroc_distance", "open_set_auroc_knn", "open_set_auroc_energy",
-        "open_set_auroc_msp",
+        "open_set_auroc_anatomy", "open_set_auroc_msp",
         "open_set_abstained", "ood_abstained", "known_photos", "open_set_photos", "ood_photos")}
     from smartinspect.training.wood_package import MIN_CLASS_ACCEPTANCE
 
@@ -100,6 +100,16 @@ def write_wood_card(path: Path, *, cfg, config_path: Path, params: dict, metrics
                       f"photos; eligible rules keep at least "
                       f"{cfg.operating.get('open_set_min_class_acceptance', MIN_CLASS_ACCEPTANCE):.0%} of every class"
                       if rule.get("per_class") else "")
+    parity = metrics["parity"]
+    anatomy_note = (f"; `anatomy` (in the graph) maps the crop features to {int(parity['anatomy_descriptors'])} "
+                    f"standardised anatomy descriptors (ridge regression fitted on training crops and chimera/swap "
+                    f"outliers; median R^2 {parity.get('anatomy_r2_median', float('nan')):.2f}) and measures the "
+                    f"Mahalanobis distance of that prediction to the nearest class" if "anatomy_descriptors" in parity
+                    else "")
+    attribute_note = (f"\n- Anatomy head during training: the features also predict each photo's anatomy descriptor "
+                      f"(vessels, parenchyma, rays, ...; mean squared error, weight {cfg.model['attribute_weight']}) "
+                      f"on known photos and chimera/swap outliers; the head is not part of the served graph."
+                      if cfg.model.get("attribute_weight") else "")
     targets = [("genus top-1", "genus_top1", ">=", 0.97), ("genus top-3", "genus_top3", ">=", 0.995),
                ("expected calibration error", "ece", "<=", 0.05), ("unseen-genus AUROC", "open_set_auroc", ">=", 0.95),
                ("unseen photos abstained", "open_set_abstained", ">=", 0.90),
@@ -111,7 +121,6 @@ def write_wood_card(path: Path, *, cfg, config_path: Path, params: dict, metrics
         for label, key, op, goal in targets)
     per_genus = {k: v for k, v in test.items() if k.startswith(("open_set_abstained_", "open_set_auroc_", "ood_"))
                  and k not in headline}
-    parity = metrics["parity"]
     text = f"""# Model card: wood-classifier {version}
 
 Preliminary timber identification from end-grain photos (phone + 10-14x loupe), served through ONNX Runtime by
@@ -127,13 +136,13 @@ from `smartinspect/wood/data/taxa.yaml`. See docs/wood.md.
 - Open set: score `{rule['score']}` (thresholds {rule['threshold']}, known-class medians {rule['reference']}):
   `distance` is the Mahalanobis distance of crop features to the nearest class mean (tied covariance), `knn` one
   minus the cosine similarity to the {cfg.operating.get('knn_k', 5)}th nearest training crop (both inside the ONNX
-  graph, averaged over the crops), `energy` that of the calibrated logits. Thresholds are quantiles of validation
+  graph, averaged over the crops), `energy` that of the calibrated logits{anatomy_note}. Thresholds are quantiles of validation
   photos of known classes (joint acceptance {cfg.operating['open_set_quantile']:.1%}){per_class_note}; the score
   was chosen on the validation open-set genera (Tilia, Fagus, Juglans, Castanea, Populus; never the test genera).
   Candidates on the validation photos (known accepted / worst class accepted / unknowns abstained):
 {_selection_lines(selection)}
 - Outlier exposure: {cfg.data.get('outliers_per_kind', 0)} each of chimera timbers, one-group swaps and wood-coloured
-  textures, pushed towards the uniform distribution with weight {cfg.model.get('outlier_weight', 0)}.
+  textures, pushed towards the uniform distribution with weight {cfg.model.get('outlier_weight', 0)}.{attribute_note}
 - Calls: the class at probability >= {t['species_probability']}, else its genus at >= {t['genus_probability']},
   else abstain. A CITES-listed taxon at >= {t['lookalike_probability']} in the top-3 blocks "clear".
 - Wood-likeness gate (before the model; calibrated on training photos): {params['gate']}.

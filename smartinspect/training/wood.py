@@ -254,6 +254,10 @@ def train_wood(config_path: Path, *, settings: Settings | None = None, from_chec
         open_set_val_dir = ensure_dataset(Path(d["open_set_val_dir"]), per_taxon=0, seed=d["open_set_val_seed"],
                                           splits=(0.85, 0.15, 0), open_set_per_taxon=d["open_set_val_per_taxon"],
                                           open_set="validation", **common)
+    calibration_dir = None
+    if d.get("calibration_per_taxon"):  # more known photos for the open-set thresholds (never trained on)
+        calibration_dir = ensure_dataset(Path(d["calibration_dir"]), per_taxon=d["calibration_per_taxon"],
+                                         seed=d["calibration_seed"], splits=(0.0, 0.0, 1.0), **common)
     run_dir = settings.data_dir / "runs" / cfg.name / time.strftime("%Y%m%d-%H%M%S")
     run_dir.mkdir(parents=True, exist_ok=True)
     with mlflow.start_run(run_name=run_dir.name) as run:
@@ -281,6 +285,7 @@ def train_wood(config_path: Path, *, settings: Settings | None = None, from_chec
         package = calibrate_export_and_package(cfg=cfg, config_path=config_path, net=net, train=train, val=val,
                                                test_dir=test_dir, run_dir=run_dir, lineage=lineage,
                                                open_set_val_dir=open_set_val_dir, outliers=outliers,
+                                               calibration_dir=calibration_dir,
                                                run_id=run.info.run_id, mlflow=mlflow)
     from smartinspect.lifecycle.runs import finish_training_run  # example overlays; registered as challenger
 

@@ -114,14 +114,27 @@ def _iqr(v: np.ndarray) -> float:
     return float(q75 - q25)
 
 
-def _rule_at(name: str, known: list, acceptance: float, *, taxa: list[str] | None = None) -> OpenSetRule:
+def _upper_spread(v: np.ndarray) -> float:
+    """90th percentile minus median: the spread of the side of a score's distribution where thresholds sit."""
+    q50, q90 = np.quantile(v, [0.5, 0.9])
+    return float(q90 - q50)
+
+
+CLASS_SPREADS = {"iqr": _iqr, "upper": _upper_spread}
+
+
+def _rule_at(name: str, known: list, acceptance: float, *, taxa: list[str] | None = None,
+             class_spread: str = "iqr") -> OpenSetRule:
     """The rule ``name`` whose thresholds accept ``acceptance`` of the known photos (joint, for combinations).
 
     With ``taxa``, the rule has a reference and threshold per predicted class: each class's scores are centred on
-    its own median and scaled by its own interquartile range, and one pooled quantile of those standardised scores
-    sets every class's threshold (median + z * IQR). A class's tail is never estimated from its own ~60 validation
-    photos, only its centre and spread, which those photos do estimate: a first version that took each class's own
-    quantile accepted 96.7 % of Quercus validation photos and 84 % of held-out ones (docs/wood.md)."""
+    its own median and scaled by its own spread, and one pooled quantile of those standardised scores sets every
+    class's threshold (median + z * spread). A class's tail is never estimated from its own ~60 validation photos,
+    only its centre and spread, which those photos do estimate: a first version that took each class's own quantile
+    accepted 96.7 % of Quercus validation photos and 84 % of held-out ones (docs/wood.md). ``class_spread``: "iqr"
+    (interquartile range) or "upper" (90th percentile minus median, which follows a heavier upper tail, such as
+    oak's, whose crops show a broad ray or not; it wants more than ~60 photos per class: data.calibration_*)."""
+    spread_of = CLASS_SPREADS[class_spread]
     scores = name.split("+")
     values = {s: np.array([o.scores()[s] for o in known]) for s in scores}
     reference = {s: float(np.median(v)) for s, v in values.items()}
@@ -132,9 +145,9 @@ def _rule_at(name: str, known: list, acceptance: float, *, taxa: list[str] | Non
             return OpenSetRule(name, reference, thr)
     else:
         groups = {t: np.array(predicted) == t for t in taxa if predicted.count(t) >= MIN_CLASS_PHOTOS}
-        glob_spread = {s: max(_iqr(v), 1e-9) for s, v in values.items()}
+        glob_spread = {s: max(spread_of(v), 1e-9) for s, v in values.items()}
         centre = {t: {s: float(np.median(v[m])) for s, v in values.items()} for t, m in groups.items()}
-        spread = {t: {s: _iqr(v[m]) or glob_spread[s] for s, v in values.items()} for t, m in groups.items()}
+        spread = {t: {s: spread_of(v[m]) or glob_spread[s] for s, v in values.items()} for t, m in groups.items()}
         z = {s: np.array([(values[s][i] - centre[t][s]) / spread[t][s] if t in groups
                           else (values[s][i] - reference[s]) / glob_spread[s] for i, t in enumerate(predicted)])
              for s in scores}
@@ -158,7 +171,8 @@ def _rule_at(name: str, known: list, acceptance: float, *, taxa: list[str] | Non
 
 def choose_open_set_rule(known: list, unknown: list, *, acceptance: float, taxa: list[str],
                          min_class_acceptance: float = MIN_CLASS_ACCEPTANCE,
-                         combinations: tuple[str, ...] = SCORE_COMBINATIONS) -> tuple[OpenSetRule, dict[str, float]]:
+                         combinations: tuple[str, ...] = SCORE_COMBINATIONS,
+                         class_spread: str = "iqr") -> tuple[OpenSetRule, dict[str, float]]:
     """The score (or pair of scores), with one global threshold or one per predicted class, that abstains on the
     most validation unknowns while accepting ``acceptance`` of the validation photos of known classes and at least
     ``min_class_acceptance`` of every class's own photos (if no rule keeps that floor: the one whose worst class is
@@ -171,7 +185,7 @@ def choose_open_set_rule(known: list, unknown: list, *, acceptance: float, taxa:
     names = np.array([o.name for o in known])
     for name in combinations:
         for per_class in (False, True):
-            rule = _rule_at(name, known, acceptance, taxa=taxa if per_class else None)
+            rule = _rule_at(name, known, acceptance, taxa=taxa if per_class else None, class_spread=class_spread)
             kept = np.array([rule.value(o.scores(), t) <= 1.0 for o, t in zip(known, known_top, strict=True)])
             accepted = float(kept.mean())
             worst = min(float(kept[names == t].mean()) for t in set(names))
@@ -215,7 +229,8 @@ def export_with_open_set_head(cfg: WoodTrainConfig, net, train: ViewSet, val: Vi
 
 def calibrate_export_and_package(*, cfg: WoodTrainConfig, config_path: Path, net, train: ViewSet, val: ViewSet,
                                  test_dir: Path, run_dir: Path, lineage: dict, run_id: str, mlflow,
-                                 open_set_val_dir: Path | None = None, outliers: ViewSet | None = None) -> Path:
+                                 open_set_val_dir: Path | None = None, outliers: ViewSet | None = None,
+                                 calibration_dir: Path | None = None) -> Path:
     from smartinspect.datagen.wood.dataset import read_index
     from smartinspect.wood.evaluate import run_photos, summarise
 
@@ -248,10 +263,16 @@ def calibrate_export_and_package(*, cfg: WoodTrainConfig, config_path: Path, net
     if open_set_val_dir is not None:
         rows = [r for r in read_index(open_set_val_dir) if r["split"] == "open_set"]
         unknown_out = run_photos(provisional, open_set_val_dir, rows, table=table)
+    known_out = list(val_out)  # thresholds: the validation photos, plus the calibration photos when the recipe has them
+    if calibration_dir is not None:
+        rows = [r for r in read_index(calibration_dir) if r["split"] == "test"]
+        known_out += run_photos(provisional, calibration_dir, rows, table=table)
     floor = op.get("open_set_min_class_acceptance", MIN_CLASS_ACCEPTANCE)
     combinations = SCORE_COMBINATIONS + (ANATOMY_COMBINATIONS if wrapper.anatomy is not None else ())
-    rule, selection = choose_open_set_rule(val_out, unknown_out, acceptance=op["open_set_quantile"], taxa=taxa,
-                                           min_class_acceptance=floor, combinations=combinations)
+    rule, selection = choose_open_set_rule(known_out, unknown_out, acceptance=op["open_set_quantile"], taxa=taxa,
+                                           min_class_acceptance=floor, combinations=combinations,
+                                           class_spread=op.get("open_set_class_spread", "iqr"))
+    selection["threshold_photos"] = float(len(known_out))
     params["open_set"] = rule.to_dict()
     write_manifest(staging, params=params, metrics={}, **common)
     classifier = _classifier(staging)

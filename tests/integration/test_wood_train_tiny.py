@@ -56,6 +56,8 @@ def test_tiny_training_run_produces_a_servable_tracked_package(tiny_config, sett
     assert manifest["outputs"] == ["logits", "features", "distance", "knn", "anatomy"]
     assert parity["parity_max_abs_anatomy"] < 1e-2 and parity["anatomy_descriptors"] > 10
     assert "open_set_auroc_anatomy" in manifest["metrics"]["test"]
+    # thresholds from the validation photos (1 per class here) plus the calibration photos (3 per class)
+    assert manifest["metrics"]["open_set_selection"]["threshold_photos"] == 4 * (1 + 3)
     test = manifest["metrics"]["test"]
     assert {"genus_top1", "genus_top3", "ece", "open_set_auroc", "open_set_auroc_distance", "ood_abstained"} <= set(test)
     assert test["known_photos"] == 12 and test["open_set_photos"] == 10 and test["ood_photos"] == 8
