@@ -120,7 +120,7 @@ def _upper_spread(v: np.ndarray) -> float:
     return float(q90 - q50)
 
 
-CLASS_SPREADS = {"iqr": _iqr, "upper": _upper_spread}
+CLASS_SPREADS = {"iqr": _iqr, "upper": _upper_spread, "quantile": _upper_spread}  # "quantile": see _rule_at
 
 
 def _rule_at(name: str, known: list, acceptance: float, *, taxa: list[str] | None = None,
@@ -132,8 +132,10 @@ def _rule_at(name: str, known: list, acceptance: float, *, taxa: list[str] | Non
     class's threshold (median + z * spread). A class's tail is never estimated from its own ~60 validation photos,
     only its centre and spread, which those photos do estimate: a first version that took each class's own quantile
     accepted 96.7 % of Quercus validation photos and 84 % of held-out ones (docs/wood.md). ``class_spread``: "iqr"
-    (interquartile range) or "upper" (90th percentile minus median, which follows a heavier upper tail, such as
-    oak's, whose crops show a broad ray or not; it wants more than ~60 photos per class: data.calibration_*)."""
+    (interquartile range), "upper" (90th percentile minus median, which follows a heavier upper tail, such as
+    oak's, whose crops show a broad ray or not) or "quantile": no pooled scale at all, each class's threshold is its
+    own quantile, so every class accepts the same share of its own photos. The last two want far more than ~60
+    photos per class (data.calibration_*)."""
     spread_of = CLASS_SPREADS[class_spread]
     scores = name.split("+")
     values = {s: np.array([o.scores()[s] for o in known]) for s in scores}
@@ -153,6 +155,12 @@ def _rule_at(name: str, known: list, acceptance: float, *, taxa: list[str] | Non
              for s in scores}
 
         def rule(q: float) -> OpenSetRule:
+            if class_spread == "quantile":
+                thr = {s: max(float(np.quantile(v, q)), reference[s] + 1e-6) for s, v in values.items()}
+                per_class = {t: {"reference": dict(centre[t]),
+                                 "threshold": {s: max(float(np.quantile(v[m], q)), centre[t][s] + 1e-6)
+                                               for s, v in values.items()}} for t, m in groups.items()}
+                return OpenSetRule(name, reference, thr, per_class)
             zq = {s: max(float(np.quantile(z[s], q)), 1e-6) for s in scores}
             thr = {s: reference[s] + zq[s] * glob_spread[s] for s in scores}
             per_class = {t: {"reference": dict(centre[t]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from smartinspect.training.wood_package import choose_open_set_rule
+from smartinspect.training.wood_package import _rule_at, choose_open_set_rule
 from smartinspect.wood.evaluate import PhotoOutcome
 
 TAXA = ["Cedrela", "Khaya", "Quercus"]
@@ -68,3 +68,22 @@ def test_per_class_thresholds_come_from_each_class_centre_and_spread_not_its_own
         z_cedrela = ((rule.per_class["Cedrela"]["threshold"]["knn"] - rule.per_class["Cedrela"]["reference"]["knn"])
                      / np.subtract(*np.quantile([o.knn for o in known if o.name == "Cedrela"], [0.75, 0.25])))
         assert abs(z - z_cedrela) < 1e-6  # one pooled z for every class
+
+
+def test_a_heavier_tailed_class_keeps_its_share_with_a_tail_aware_spread_or_its_own_quantile() -> None:
+    """Oak's score has a heavier upper tail than its IQR suggests (a crop shows a broad ray or not). With one pooled
+    z on the IQR, it loses more of its photos than the others; a spread of 90th percentile - median loses fewer,
+    and each class's own quantile (with enough photos per class) gives it the same share as the rest."""
+    rng = np.random.default_rng(3)
+    known = [outcome(t, "known", float(rng.normal(0.10, 0.02)), rng) for t in ("Cedrela", "Khaya") for _ in range(400)]
+    heavy = 0.10 + 0.02 * rng.standard_t(2, size=400)  # same centre and IQR scale, a far heavier tail
+    known += [outcome("Quercus", "known", float(v), rng) for v in heavy]
+    shares = {}
+    for spread in ("iqr", "upper", "quantile"):
+        rule = _rule_at("knn", known, 0.95, taxa=TAXA, class_spread=spread)
+        assert set(rule.per_class) == set(TAXA)
+        shares[spread] = {t: acceptance(rule, known, t) for t in TAXA}
+    assert abs(acceptance(rule, known) - 0.95) < 0.01
+    assert shares["iqr"]["Quercus"] < 0.92 < min(shares["iqr"]["Cedrela"], shares["iqr"]["Khaya"])
+    assert shares["upper"]["Quercus"] > shares["iqr"]["Quercus"]  # somewhat: q90 is not yet the far tail
+    assert min(shares["quantile"].values()) >= 0.94
