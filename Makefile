@@ -33,7 +33,7 @@ bench-clearance: setup-serve
 		--database-url postgresql://postgres@127.0.0.1:5432/smartinspect_bench
 
 train-wood: setup-dev
-	$(BIN)/smartinspect train wood --config training/wood.yaml
+	$(BIN)/smartinspect train wood --config training/wood-anatomy.yaml
 
 bench-wood: setup-dev
 	$(BIN)/smartinspect bench wood --photos 64 --out docs/bench-wood.json
