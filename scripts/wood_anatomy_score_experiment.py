@@ -28,7 +28,7 @@ import torch
 from smartinspect.config import get_settings
 from smartinspect.training.wood import WoodTrainConfig, load_checkpoint
 from smartinspect.training.wood_data import load_views
-from smartinspect.training.wood_model import ExportWrapper
+from smartinspect.training.wood_model import ExportWrapper, squared_mahalanobis
 from smartinspect.training.wood_package import fit_anatomy_head, fit_open_set
 from smartinspect.wood.evaluate import auroc
 from smartinspect.wood.preprocess import grid_crops, to_batch
@@ -65,8 +65,8 @@ def main() -> None:
             batch = np.concatenate([to_batch(grid_crops(v, crop, grid)) for v in part])
             with torch.no_grad():
                 logits, feats, dist, knn, anat = wrapper(torch.from_numpy(batch))
-                diff = ((feats - head.centre) @ head.weight).unsqueeze(1) - head.class_means.unsqueeze(0)
-                to_each = torch.sqrt(torch.clamp(((diff @ head.precision) * diff).sum(-1), min=0))  # (n, c)
+                to_each = torch.sqrt(torch.clamp(squared_mahalanobis(  # (n, c)
+                    (feats - head.centre) @ head.weight, head.class_means, head.precision), min=0))
             top = logits.numpy().reshape(len(part), per, -1).mean(1).argmax(1)
             at_top = to_each.numpy()[np.arange(len(batch)), np.repeat(top, per)]
             parts.append({name: v.reshape(len(part), per).mean(1) for name, v in

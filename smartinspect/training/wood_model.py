@@ -101,11 +101,15 @@ class AnatomyHead(nn.Module):
         return nearest_mahalanobis((feats - self.centre) @ self.weight, self.class_means, self.precision)
 
 
+def squared_mahalanobis(x: torch.Tensor, means: torch.Tensor, precision: torch.Tensor) -> torch.Tensor:
+    """(n, c) squared Mahalanobis distance of each row of ``x`` to each of ``means`` (shared ``precision``)."""
+    diff = x.unsqueeze(1) - means.unsqueeze(0)  # (n, c, d)
+    return ((diff @ precision) * diff).sum(-1)
+
+
 def nearest_mahalanobis(x: torch.Tensor, means: torch.Tensor, precision: torch.Tensor) -> torch.Tensor:
     """(n,) Mahalanobis distance of each row of ``x`` to the nearest of ``means`` (shared ``precision``)."""
-    diff = x.unsqueeze(1) - means.unsqueeze(0)  # (n, c, d)
-    squared = ((diff @ precision) * diff).sum(-1)  # (n, c)
-    return torch.sqrt(torch.clamp(squared.min(dim=1).values, min=0.0))
+    return torch.sqrt(torch.clamp(squared_mahalanobis(x, means, precision).min(dim=1).values, min=0.0))
 
 
 class ExportWrapper(nn.Module):

@@ -120,52 +120,60 @@ def _upper_spread(v: np.ndarray) -> float:
     return float(q90 - q50)
 
 
-CLASS_SPREADS = {"iqr": _iqr, "upper": _upper_spread, "quantile": _upper_spread}  # "quantile": see _rule_at
+CLASS_SPREADS = {"iqr": _iqr, "upper": _upper_spread}  # per-class scales for one pooled z; or "quantile" (no scale)
+
+
+def _quantile_thresholds(values: dict[str, np.ndarray], reference: dict[str, float], q: float) -> dict[str, float]:
+    """Each score's ``q`` quantile, kept just above its reference (a threshold at the median would divide by 0)."""
+    return {s: max(float(np.quantile(v, q)), reference[s] + 1e-6) for s, v in values.items()}
 
 
 def _rule_at(name: str, known: list, acceptance: float, *, taxa: list[str] | None = None,
              class_spread: str = "iqr") -> OpenSetRule:
     """The rule ``name`` whose thresholds accept ``acceptance`` of the known photos (joint, for combinations).
 
-    With ``taxa``, the rule has a reference and threshold per predicted class: each class's scores are centred on
-    its own median and scaled by its own spread, and one pooled quantile of those standardised scores sets every
-    class's threshold (median + z * spread). A class's tail is never estimated from its own ~60 validation photos,
-    only its centre and spread, which those photos do estimate: a first version that took each class's own quantile
-    accepted 96.7 % of Quercus validation photos and 84 % of held-out ones (docs/wood.md). ``class_spread``: "iqr"
-    (interquartile range), "upper" (90th percentile minus median, which follows a heavier upper tail, such as
-    oak's, whose crops show a broad ray or not) or "quantile": no pooled scale at all, each class's threshold is its
-    own quantile, so every class accepts the same share of its own photos. The last two want far more than ~60
-    photos per class (data.calibration_*)."""
-    spread_of = CLASS_SPREADS[class_spread]
+    With ``taxa``, the rule has a reference (the class median) and threshold per predicted class. ``class_spread``
+    says how the thresholds are set:
+    - "iqr" and "upper": each class's scores are scaled by its own spread (interquartile range, or 90th percentile
+      minus median, which follows a heavier upper tail such as oak's, whose crops show a broad ray or not), and one
+      pooled quantile of those standardised scores sets every class's threshold (median + z * spread). A class's
+      tail is never estimated from its own ~60 validation photos, only its centre and spread, which those photos do
+      estimate: a first version that took each class's own quantile accepted 96.7 % of Quercus validation photos and
+      84 % of held-out ones (docs/wood.md).
+    - "quantile": each class's threshold is its own quantile, so every class accepts the same share of its own
+      photos. It wants far more than ~60 photos per class (data.calibration_*)."""
+    if class_spread != "quantile" and class_spread not in CLASS_SPREADS:
+        raise ValueError(f"open_set_class_spread {class_spread!r}: expected quantile or {', '.join(CLASS_SPREADS)}")
     scores = name.split("+")
     values = {s: np.array([o.scores()[s] for o in known]) for s in scores}
     reference = {s: float(np.median(v)) for s, v in values.items()}
     predicted = [top_class(o.probabilities, taxa) if taxa else None for o in known]
     if taxa is None:
         def rule(q: float) -> OpenSetRule:
-            thr = {s: max(float(np.quantile(v, q)), reference[s] + 1e-6) for s, v in values.items()}
-            return OpenSetRule(name, reference, thr)
+            return OpenSetRule(name, reference, _quantile_thresholds(values, reference, q))
     else:
         groups = {t: np.array(predicted) == t for t in taxa if predicted.count(t) >= MIN_CLASS_PHOTOS}
-        glob_spread = {s: max(spread_of(v), 1e-9) for s, v in values.items()}
         centre = {t: {s: float(np.median(v[m])) for s, v in values.items()} for t, m in groups.items()}
-        spread = {t: {s: spread_of(v[m]) or glob_spread[s] for s, v in values.items()} for t, m in groups.items()}
-        z = {s: np.array([(values[s][i] - centre[t][s]) / spread[t][s] if t in groups
-                          else (values[s][i] - reference[s]) / glob_spread[s] for i, t in enumerate(predicted)])
-             for s in scores}
+        if class_spread == "quantile":
+            def rule(q: float) -> OpenSetRule:
+                per_class = {t: {"reference": dict(centre[t]), "threshold": _quantile_thresholds(
+                    {s: v[m] for s, v in values.items()}, centre[t], q)} for t, m in groups.items()}
+                return OpenSetRule(name, reference, _quantile_thresholds(values, reference, q), per_class)
+        else:
+            spread_of = CLASS_SPREADS[class_spread]
+            glob_spread = {s: max(spread_of(v), 1e-9) for s, v in values.items()}
+            spread = {t: {s: spread_of(v[m]) or glob_spread[s] for s, v in values.items()} for t, m in groups.items()}
+            z = {s: np.array([(values[s][i] - centre[t][s]) / spread[t][s] if t in groups
+                              else (values[s][i] - reference[s]) / glob_spread[s] for i, t in enumerate(predicted)])
+                 for s in scores}
 
-        def rule(q: float) -> OpenSetRule:
-            if class_spread == "quantile":
-                thr = {s: max(float(np.quantile(v, q)), reference[s] + 1e-6) for s, v in values.items()}
+            def rule(q: float) -> OpenSetRule:
+                zq = {s: max(float(np.quantile(z[s], q)), 1e-6) for s in scores}
+                thr = {s: reference[s] + zq[s] * glob_spread[s] for s in scores}
                 per_class = {t: {"reference": dict(centre[t]),
-                                 "threshold": {s: max(float(np.quantile(v[m], q)), centre[t][s] + 1e-6)
-                                               for s, v in values.items()}} for t, m in groups.items()}
+                                 "threshold": {s: centre[t][s] + zq[s] * spread[t][s] for s in scores}}
+                             for t in groups}
                 return OpenSetRule(name, reference, thr, per_class)
-            zq = {s: max(float(np.quantile(z[s], q)), 1e-6) for s in scores}
-            thr = {s: reference[s] + zq[s] * glob_spread[s] for s in scores}
-            per_class = {t: {"reference": dict(centre[t]),
-                             "threshold": {s: centre[t][s] + zq[s] * spread[t][s] for s in scores}} for t in groups}
-            return OpenSetRule(name, reference, thr, per_class)
 
     def accepted(r: OpenSetRule) -> float:
         return float(np.mean([r.value(o.scores(), t) <= 1.0 for o, t in zip(known, predicted, strict=True)]))

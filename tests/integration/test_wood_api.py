@@ -53,6 +53,9 @@ def test_screening_round_trip_and_clearance_hand_off(client, app, make_key, quer
     assert len(body["top_k"]) == 3 and body["top_k"][0]["probability"] >= body["top_k"][1]["probability"]
     assert 0.0 < sum(t["probability"] for t in body["top_k"]) <= 1.0 + 1e-6
     assert len(body["images"]) == 2 and body["model"]["name"] == "wood-classifier"
+    # the shipped graph computes the anatomy score; every photo that passed the gate reports it
+    assert all(isinstance(im["anatomy"], float) and im["anatomy"] >= 0 for im in body["images"]
+               if im["abstain_reason"] != "not_wood_like")
     assert body["declared"]["species"] == "Quercus robur" and body["declared"]["genus"] == "Quercus"
     if not body["abstained"]:
         assert body["call"] and body["cites"]["state"] in {"listed", "possibly_listed", "not_listed"}
