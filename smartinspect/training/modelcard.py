@@ -79,6 +79,18 @@ def _selection_lines(selection: dict) -> str:
     return "\n".join(f"  - `{r}`: {' / '.join(pct(r, f) for f in figures)}" for r in rules)
 
 
+_OUTLIER_WORDS = {"chimera": "chimera timbers", "swap": "one-group swaps",
+                  "shift": "one-feature shifts (a known taxon with one feature outside its range or removed)",
+                  "texture": "wood-coloured textures"}
+
+
+def _outlier_kinds(data: dict) -> str:
+    from smartinspect.datagen.wood.outliers import DEFAULT_OUTLIER_KINDS
+
+    kinds = [_OUTLIER_WORDS.get(k, k) for k in data.get("outlier_kinds") or DEFAULT_OUTLIER_KINDS]
+    return ", ".join(kinds[:-1]) + " and " + kinds[-1] if len(kinds) > 1 else kinds[0]
+
+
 def write_wood_card(path: Path, *, cfg, config_path: Path, params: dict, metrics: dict, lineage: dict,
                     mlflow_info: dict, version: str) -> None:
     """The wood classifier's card (wood screening, issue 4)."""
@@ -141,8 +153,8 @@ from `smartinspect/wood/data/taxa.yaml`. See docs/wood.md.
   was chosen on the validation open-set genera (Tilia, Fagus, Juglans, Castanea, Populus; never the test genera).
   Candidates on the validation photos (known accepted / worst class accepted / unknowns abstained):
 {_selection_lines(selection)}
-- Outlier exposure: {cfg.data.get('outliers_per_kind', 0)} each of chimera timbers, one-group swaps and wood-coloured
-  textures, pushed towards the uniform distribution with weight {cfg.model.get('outlier_weight', 0)}.{attribute_note}
+- Outlier exposure: {cfg.data.get('outliers_per_kind', 0)} each of {_outlier_kinds(cfg.data)}, pushed towards the
+  uniform distribution with weight {cfg.model.get('outlier_weight', 0)}.{attribute_note}
 - Calls: the class at probability >= {t['species_probability']}, else its genus at >= {t['genus_probability']},
   else abstain. A CITES-listed taxon at >= {t['lookalike_probability']} in the top-3 blocks "clear".
 - Wood-likeness gate (before the model; calibrated on training photos): {params['gate']}.

@@ -51,9 +51,12 @@ class WoodTrainConfig:
 
 def ensure_dataset(out_dir: Path, *, taxa: list[str], per_taxon: int, seed: int, splits: tuple[float, float, float],
                    open_set_per_taxon: int = 0, ood_per_kind: int = 0, outliers_per_kind: int = 0,
-                   open_set: str = "test", size: int = 384, workers: int = 1) -> Path:
-    """Generate the dataset unless one with the same recipe is already there."""
+                   open_set: str = "test", outlier_kinds: list[str] | None = None, size: int = 384,
+                   workers: int = 1) -> Path:
+    """Generate the dataset unless one with the same recipe is already there (``outlier_kinds``: None for the
+    default kinds)."""
     from smartinspect.datagen.wood.dataset import generate_dataset
+    from smartinspect.datagen.wood.outliers import DEFAULT_OUTLIER_KINDS
     from smartinspect.datagen.wood.render import GENERATOR_VERSION
 
     recipe = {"generator_version": GENERATOR_VERSION, "seed": seed, "per_taxon": per_taxon, "taxa": taxa,
@@ -61,6 +64,7 @@ def ensure_dataset(out_dir: Path, *, taxa: list[str], per_taxon: int, seed: int,
               "size": size}
     if outliers_per_kind:
         recipe["outliers_per_kind"] = outliers_per_kind
+        recipe["outlier_kinds"] = list(outlier_kinds or DEFAULT_OUTLIER_KINDS)
     if open_set != "test":
         recipe["open_set"] = open_set
     meta = out_dir / "dataset.json"
@@ -71,7 +75,8 @@ def ensure_dataset(out_dir: Path, *, taxa: list[str], per_taxon: int, seed: int,
         shutil.rmtree(out_dir)
     generate_dataset(out_dir, per_taxon=per_taxon, seed=seed, taxa=taxa, splits=splits,
                      open_set_per_taxon=open_set_per_taxon, ood_per_kind=ood_per_kind,
-                     outliers_per_kind=outliers_per_kind, open_set=open_set, size=size, workers=workers,
+                     outliers_per_kind=outliers_per_kind, open_set=open_set,
+                     outlier_kinds=recipe.get("outlier_kinds", DEFAULT_OUTLIER_KINDS), size=size, workers=workers,
                      progress=True)
     return out_dir
 
@@ -247,7 +252,8 @@ def train_wood(config_path: Path, *, settings: Settings | None = None, from_chec
     outliers = None
     if d.get("outliers_per_kind"):
         outlier_dir = ensure_dataset(Path(d["outlier_dir"]), per_taxon=0, seed=d["outlier_seed"],
-                                     splits=(0.85, 0.15, 0), outliers_per_kind=d["outliers_per_kind"], **common)
+                                     splits=(0.85, 0.15, 0), outliers_per_kind=d["outliers_per_kind"],
+                                     outlier_kinds=d.get("outlier_kinds"), **common)
         outliers = load_views(outlier_dir, "outlier", taxa=taxa, side=side, cache_dir=cache)
     open_set_val_dir = None
     if d.get("open_set_val_per_taxon"):

@@ -19,10 +19,12 @@ def datagen_wood_cmd(
     open_set_per_taxon: Annotated[int, typer.Option(min=0, help="images per open-set genus (never trained on)")] = 0,
     ood_per_kind: Annotated[int, typer.Option(min=0, help="non-wood images per kind (photo, xray, document, "
                                                           "noise)")] = 0,
-    outliers_per_kind: Annotated[int, typer.Option(min=0, help="training outliers per kind (chimera timbers, "
-                                                         "wood textures)")] = 0,
+    outliers_per_kind: Annotated[int, typer.Option(min=0, help="training outliers per kind (see "
+                                                         "--outlier-kinds)")] = 0,
     open_set: Annotated[str, typer.Option(help="open-set genera: 'test' (evaluation) or 'validation' (choosing the "
                                                "open-set rule)")] = "test",
+    outlier_kinds: Annotated[str, typer.Option(help="comma-separated outlier kinds: chimera, swap, shift, "
+                                                    "texture")] = "chimera,swap,texture",
     size: Annotated[int, typer.Option(min=128, max=2048, help="image side in pixels")] = 384,
     workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
 ) -> None:
@@ -31,8 +33,9 @@ def datagen_wood_cmd(
 
     path = generate_dataset(out, per_taxon=per_taxon, seed=seed, splits=parse_splits(splits),
                             open_set_per_taxon=open_set_per_taxon, ood_per_kind=ood_per_kind,
-                            outliers_per_kind=outliers_per_kind, open_set=open_set, size=size, workers=workers,
-                            progress=True)
+                            outliers_per_kind=outliers_per_kind, open_set=open_set,
+                            outlier_kinds=[k.strip() for k in outlier_kinds.split(",") if k.strip()], size=size,
+                            workers=workers, progress=True)
     typer.echo(str(path))
 
 

@@ -40,6 +40,9 @@ def test_tiny_training_run_produces_a_servable_tracked_package(tiny_config, sett
 
     package = train_wood(tiny_config, settings=settings)
     manifest = json.loads((package / "manifest.json").read_text())
+    from smartinspect.datagen.wood.dataset import read_index
+
+    assert {r["name"] for r in read_index(tmp_path / "outliers")} == {"chimera", "swap", "shift", "texture"}
     assert manifest["task"] == WOOD_TASK and (package / "model.onnx").is_file() and (package / "model.pt").is_file()
     assert (package / "MODEL_CARD.md").read_text().count("smartinspect train wood --config") == 1
     parity = manifest["metrics"]["parity"]
@@ -99,3 +102,19 @@ def test_tiny_training_run_produces_a_servable_tracked_package(tiny_config, sett
     tiny_config.write_text(yaml.safe_dump(wrong))
     with pytest.raises(ValueError, match="does not match the recipe"):
         train_wood(tiny_config, settings=settings, from_checkpoint=checkpoints[0])
+
+
+def test_a_dataset_is_reused_for_the_same_recipe_and_regenerated_for_other_outlier_kinds(tmp_path) -> None:
+    from smartinspect.datagen.wood.dataset import read_index
+    from smartinspect.training.wood import ensure_dataset
+
+    out = tmp_path / "outliers"
+    common = {"taxa": ["Acer"], "per_taxon": 0, "seed": 0, "splits": (0.85, 0.15, 0.0), "outliers_per_kind": 1,
+              "size": 128}
+    ensure_dataset(out, **common)  # no kinds named: the default three, as recipes before "shift" had
+    assert {r["name"] for r in read_index(out)} == {"chimera", "swap", "texture"}
+    stamp = (out / "images.jsonl").stat().st_mtime_ns
+    ensure_dataset(out, **common, outlier_kinds=["chimera", "swap", "texture"])  # the same recipe: reused
+    assert (out / "images.jsonl").stat().st_mtime_ns == stamp
+    ensure_dataset(out, **common, outlier_kinds=["shift"])
+    assert {r["name"] for r in read_index(out)} == {"shift"}

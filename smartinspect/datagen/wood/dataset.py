@@ -9,7 +9,7 @@ Layout::
     out/images.jsonl                      {"file", "taxon", "genus", "split", "kind", "index", "params"} per image
     out/images/<split>/<slug>_<i>.jpg     known and open-set taxa
     out/images/ood/<kind>_<i>.jpg         non-wood inputs (``--ood``): photos, X-ray crops, documents, noise
-    out/images/outlier/<kind>_<i>.jpg     training outliers (``--outliers``): chimera timbers, wood textures
+    out/images/outlier/<kind>_<i>.jpg     training outliers (``--outliers-per-kind``): chimeras, swaps, shifts, textures
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from smartinspect.datagen.wood.genera import KNOWN_TAXA, OPEN_SET_TAXA, VALIDATION_OPEN_SET_TAXA, anatomy_of
+from smartinspect.datagen.wood.outliers import DEFAULT_OUTLIER_KINDS, OUTLIER_KINDS
 from smartinspect.datagen.wood.render import DEFAULT_SIZE, GENERATOR_VERSION, render_end_grain
 
 SPLITS = ("train", "val", "test")
 OOD_KINDS = ("photo", "xray", "document", "noise")
-OUTLIER_KINDS = ("chimera", "swap", "texture")  # see outliers.py
 
 
 def slug(taxon: str) -> str:
@@ -97,13 +97,16 @@ def _run(jobs: list[ImageJob], workers: int) -> Iterator[dict]:
 
 def plan_jobs(out_dir: Path, *, per_taxon: int, seed: int, taxa: Sequence[str], splits: tuple[float, float, float],
               open_set_per_taxon: int, ood_per_kind: int, size: int, outliers_per_kind: int = 0,
-              open_set: str = "test") -> list[ImageJob]:
+              open_set: str = "test", outlier_kinds: Sequence[str] = DEFAULT_OUTLIER_KINDS) -> list[ImageJob]:
     unknown = [t for t in taxa if t not in KNOWN_TAXA + OPEN_SET_TAXA]
     if unknown:
         raise ValueError(f"unknown taxa {unknown}; known: {list(KNOWN_TAXA)}; open set: {list(OPEN_SET_TAXA)}")
     open_set_taxa = {"test": OPEN_SET_TAXA, "validation": VALIDATION_OPEN_SET_TAXA}.get(open_set)
     if open_set_taxa is None:
         raise ValueError(f"open_set must be 'test' or 'validation', got {open_set!r}")
+    bad = [k for k in outlier_kinds if k not in OUTLIER_KINDS]
+    if bad:
+        raise ValueError(f"unknown outlier kinds {bad}; valid: {list(OUTLIER_KINDS)}")
     jobs = []
     for taxon in taxa:
         for i, split in enumerate(assign_splits(per_taxon, splits, seed, taxon)):
@@ -112,7 +115,7 @@ def plan_jobs(out_dir: Path, *, per_taxon: int, seed: int, taxa: Sequence[str], 
         jobs += [ImageJob(taxon, "open_set", i, "open_set", seed, size, out_dir) for i in range(open_set_per_taxon)]
     for kind in OOD_KINDS if ood_per_kind else ():
         jobs += [ImageJob(kind, "ood", i, "ood", seed, size, out_dir) for i in range(ood_per_kind)]
-    for kind in OUTLIER_KINDS if outliers_per_kind else ():
+    for kind in outlier_kinds if outliers_per_kind else ():
         jobs += [ImageJob(kind, "outlier", i, "outlier", seed, size, out_dir) for i in range(outliers_per_kind)]
     return jobs
 
@@ -120,14 +123,15 @@ def plan_jobs(out_dir: Path, *, per_taxon: int, seed: int, taxa: Sequence[str], 
 def generate_dataset(out_dir: Path, *, per_taxon: int, seed: int, taxa: Sequence[str] = KNOWN_TAXA,
                      splits: tuple[float, float, float] = (0.85, 0.15, 0.0), open_set_per_taxon: int = 0,
                      ood_per_kind: int = 0, outliers_per_kind: int = 0, open_set: str = "test",
-                     size: int = DEFAULT_SIZE, workers: int = 1, progress: bool = True) -> Path:
+                     outlier_kinds: Sequence[str] = DEFAULT_OUTLIER_KINDS, size: int = DEFAULT_SIZE, workers: int = 1,
+                     progress: bool = True) -> Path:
     """Generate the dataset into ``out_dir``; returns the path of dataset.json.
 
     ``per_taxon`` images of each taxon in ``taxa`` (the known classes by default), split by ``splits``;
     ``open_set_per_taxon`` images of each open-set genus (split "open_set", never for training) of the ``open_set``
     list: "test" (OPEN_SET_TAXA) or "validation" (VALIDATION_OPEN_SET_TAXA, for choosing the open-set rule);
     ``ood_per_kind`` non-wood images of each kind in OOD_KINDS (split "ood");
-    ``outliers_per_kind`` training outliers of each kind in OUTLIER_KINDS (split "outlier").
+    ``outliers_per_kind`` training outliers of each kind in ``outlier_kinds`` (split "outlier"; see outliers.py).
     """
     if min(per_taxon, open_set_per_taxon, ood_per_kind, outliers_per_kind) < 0 or workers < 1:
         raise ValueError("image counts must be >= 0 and workers >= 1")
@@ -136,7 +140,7 @@ def generate_dataset(out_dir: Path, *, per_taxon: int, seed: int, taxa: Sequence
         (out_dir / "images" / sub).mkdir(parents=True, exist_ok=True)
     jobs = plan_jobs(out_dir, per_taxon=per_taxon, seed=seed, taxa=taxa, splits=splits,
                      open_set_per_taxon=open_set_per_taxon, ood_per_kind=ood_per_kind, size=size,
-                     outliers_per_kind=outliers_per_kind, open_set=open_set)
+                     outliers_per_kind=outliers_per_kind, open_set=open_set, outlier_kinds=outlier_kinds)
     results = _run(jobs, workers)
     if progress:
         from tqdm import tqdm
@@ -152,7 +156,7 @@ def generate_dataset(out_dir: Path, *, per_taxon: int, seed: int, taxa: Sequence
             "per_taxon": per_taxon, "taxa": list(taxa), "splits": list(splits),
             "open_set": open_set, "open_set_taxa": sorted({j.name for j in jobs if j.kind == "open_set"}),
             "open_set_per_taxon": open_set_per_taxon, "ood_kinds": list(OOD_KINDS) if ood_per_kind else [],
-            "ood_per_kind": ood_per_kind, "outlier_kinds": list(OUTLIER_KINDS) if outliers_per_kind else [],
+            "ood_per_kind": ood_per_kind, "outlier_kinds": list(outlier_kinds) if outliers_per_kind else [],
             "outliers_per_kind": outliers_per_kind, "size": size, "counts": counts}
     path = out_dir / "dataset.json"
     path.write_text(json.dumps(info, indent=2) + "\n")

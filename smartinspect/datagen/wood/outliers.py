@@ -6,6 +6,12 @@
   (Shorea, Entandrophragma, Milicia, Betula, Ulmus) never are.
 - **Swaps**: one known taxon with one anatomy group (vessels, parenchyma, rays or colour) from another genus where
   that group clearly differs: the near misses a genus unknown to the model often is (one or two features apart).
+- **Shifts**: one known taxon with one anatomical feature moved outside its range (vessel size or density, ray
+  width or frequency, parenchyma band spacing or sheath, broad-ray width: the whole range scaled past one of its
+  ends by 1.4-2.2x) or taken away (broad rays, marginal parenchyma, bands, storied rays, deposits, canals,
+  included phloem). The nearest misses of all: an unknown genus that shares a known class's look except in one
+  character. Applied to every known taxon alike, never aimed at any open-set genus; a shift that leaves the
+  anatomy close to any known taxon in every group is drawn again.
 - **Textures**: featureless or fibrous wood-coloured surfaces (multi-scale colour noise, streaks, speckles) through
   the same camera. Without them a smooth brown surface looks most like pine, the one class without pores.
 
@@ -25,7 +31,8 @@ from smartinspect.datagen.wood.genera import KNOWN
 from smartinspect.datagen.wood.render import render_end_grain
 from smartinspect.datagen.wood.structure import smooth_noise
 
-OUTLIER_KINDS = ("chimera", "swap", "texture")
+OUTLIER_KINDS = ("chimera", "swap", "shift", "texture")
+DEFAULT_OUTLIER_KINDS = ("chimera", "swap", "texture")  # what a recipe gets unless it names its kinds
 
 
 def _by_genus() -> dict[str, list[Anatomy]]:
@@ -100,6 +107,104 @@ def swap_anatomy(rng: np.random.Generator) -> tuple[Anatomy, list[str]]:
     raise RuntimeError("no clearly different anatomy group found in 100 draws")
 
 
+_SHIFTABLE = (  # (group, field): ranges whose values a loupe shows
+    ("vessels", "lw_diameter_um"), ("vessels", "density_mm2"), ("rays", "width_um"), ("rays", "per_mm"),
+    ("rays", "broad_width_um"), ("parenchyma", "band_spacing_um"), ("parenchyma", "halo_um"),
+)
+
+
+def _shifted_span(span: tuple[float, float], up: bool, factor: float) -> tuple[float, float]:
+    """``span`` moved wholly past one end by ``factor``, keeping its relative width."""
+    lo, hi = span
+    if up:
+        return (hi * factor, hi * factor * hi / lo)
+    return (lo / factor * lo / hi, lo / factor)
+
+
+def _span(a: Anatomy, feature: str) -> tuple[float, float] | None:
+    group, name = feature.split(".")
+    obj = getattr(a, group)
+    if obj is None or (name == "band_spacing_um" and a.parenchyma.bands == "none") or (
+            name == "halo_um" and a.parenchyma.paratracheal == "none"):
+        return None
+    span = getattr(obj, name)
+    return span if span is not None and span[0] > 0 else None
+
+
+def _has(a: Anatomy, feature: str) -> bool:
+    v, par, rays = a.vessels, a.parenchyma, a.rays
+    return {"broad_rays": rays.broad_width_um is not None, "marginal": par.marginal_um[1] > 0,
+            "bands": par.bands != "none", "storied": rays.storied,
+            "deposits": v is not None and v.deposits >= 0.3, "canals": a.canals is not None,
+            "included_phloem": a.included_phloem is not None}[feature]
+
+
+_REMOVABLE = ("broad_rays", "marginal", "bands", "storied", "deposits", "canals", "included_phloem")
+
+
+def _shift_options(a: Anatomy) -> list[tuple[str, str]]:
+    """("shift" | "remove", feature) changes that apply to ``a``."""
+    shifts = [("shift", f"{g}.{n}") for g, n in _SHIFTABLE if _span(a, f"{g}.{n}") is not None]
+    return shifts + [("remove", f) for f in _REMOVABLE if _has(a, f)]
+
+
+def _apply_shift(rng: np.random.Generator, a: Anatomy, change: tuple[str, str]) -> Anatomy:
+    what, feature = change
+    v, par, rays = a.vessels, a.parenchyma, a.rays
+    if what == "shift":
+        group, name = feature.split(".")
+        up, factor = bool(rng.random() < 0.5), float(rng.uniform(1.4, 2.2))
+        obj = getattr(a, group)
+        changes = {name: _shifted_span(getattr(obj, name), up, factor)}
+        if (group, name) == ("vessels", "lw_diameter_um") and v.ew_diameter_um[0] > 0:  # ring-porous: both zones
+            changes["ew_diameter_um"] = _shifted_span(v.ew_diameter_um, up, factor)
+        return replace(a, **{group: replace(obj, **changes)})
+    if feature == "broad_rays":
+        return replace(a, rays=replace(rays, broad_width_um=None, broad_spacing_mm=None))
+    if feature == "marginal":
+        return replace(a, parenchyma=replace(par, marginal_um=(0.0, 0.0)))
+    if feature == "bands":
+        return replace(a, parenchyma=replace(par, bands="none", band_spacing_um=(0.0, 0.0), band_width_um=(0.0, 0.0)))
+    if feature == "storied":
+        return replace(a, rays=replace(rays, storied=False))
+    if feature == "deposits":
+        return replace(a, vessels=replace(v, deposits=0.0, white_deposits=0.0))
+    if feature == "canals":
+        return replace(a, canals=None)
+    if feature == "included_phloem":
+        return replace(a, included_phloem=None)
+    raise ValueError(f"unknown change {change!r}")
+
+
+def _like_a_known_taxon(a: Anatomy, change: tuple[str, str]) -> bool:
+    """Whether some known taxon looks like ``a`` in every group (vessels, parenchyma, rays, colour) and in the
+    changed feature: its range of that feature overlaps the new one, or it lacks the removed feature too."""
+    what, feature = change
+    for k in KNOWN:
+        if any(_group_differs(g, k, a) for g in ("vessels", "parenchyma", "rays", "colour")):
+            continue
+        if what == "remove" and not _has(k, feature):
+            return True
+        if what == "shift":
+            new, theirs = _span(a, feature), _span(k, feature)
+            if theirs is not None and new[0] <= theirs[1] and theirs[0] <= new[1]:
+                return True
+    return False
+
+
+def shift_anatomy(rng: np.random.Generator) -> tuple[Anatomy, list[str]]:
+    """A known taxon with one feature moved outside its range or taken away; returns it and (base, what, feature).
+    Drawn again while it still looks like some known taxon in every group."""
+    for _ in range(100):
+        base = KNOWN[int(rng.integers(0, len(KNOWN)))]
+        options = _shift_options(base)
+        change = options[int(rng.integers(0, len(options)))]
+        shifted = _apply_shift(rng, base, change)
+        if not _like_a_known_taxon(shifted, change):
+            return replace(shifted, taxon="shift", genus="shift", sources=()), [base.taxon, *change]
+    raise RuntimeError("no shift unlike every known taxon in 100 draws")
+
+
 def render_texture(rng: np.random.Generator, size: int) -> np.ndarray:
     """(size, size, 3) float32 RGB 0-1: a wood-coloured surface with no wood anatomy."""
     donor = KNOWN[int(rng.integers(0, len(KNOWN)))]
@@ -122,14 +227,13 @@ def render_texture(rng: np.random.Generator, size: int) -> np.ndarray:
     return np.clip(base * shade[..., None], 0, 1)
 
 
+_ANATOMY_MAKERS = {"chimera": chimera_anatomy, "swap": swap_anatomy, "shift": shift_anatomy}
+
+
 def render_outlier(rng: np.random.Generator, kind: str, *, size: int) -> tuple[bytes, dict]:
-    """One outlier JPEG of ``kind`` (chimera | texture) and its parameters."""
-    if kind == "chimera":
-        anatomy, donors = chimera_anatomy(rng)
-        image = render_end_grain(rng, anatomy, size=size)
-        return image.jpeg, image.params | {"kind": kind, "donors": donors}
-    if kind == "swap":
-        anatomy, donors = swap_anatomy(rng)
+    """One outlier JPEG of ``kind`` (one of OUTLIER_KINDS) and its parameters."""
+    if kind in _ANATOMY_MAKERS:
+        anatomy, donors = _ANATOMY_MAKERS[kind](rng)
         image = render_end_grain(rng, anatomy, size=size)
         return image.jpeg, image.params | {"kind": kind, "donors": donors}
     if kind == "texture":

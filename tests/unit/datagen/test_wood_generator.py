@@ -120,3 +120,58 @@ def test_outlier_chimeras_carry_their_own_anatomy_and_textures_none() -> None:
     _, texture = render_outlier(np.random.default_rng(5), "texture", size=SMALL)
     assert chimera["taxon"] == "chimera" and tuple(chimera["anatomy_descriptor"]) == DESCRIPTOR_KEYS
     assert "anatomy_descriptor" not in texture
+
+
+def test_shift_outliers_move_one_feature_outside_the_base_range_or_remove_it() -> None:
+    from smartinspect.datagen.wood.outliers import _has, _span, shift_anatomy
+
+    rng = np.random.default_rng(11)
+    bases, changes = set(), set()
+    for _ in range(400):
+        shifted, (base_taxon, what, feature) = shift_anatomy(rng)
+        base = anatomy_of(base_taxon)
+        bases.add(base_taxon)
+        changes.add(what)
+        assert shifted.taxon == shifted.genus == "shift"
+        if what == "shift":
+            new, old = _span(shifted, feature), _span(base, feature)
+            assert new[1] / new[0] == pytest.approx(old[1] / old[0])  # same relative width
+            assert new[0] >= old[1] * 1.39 or new[1] <= old[0] / 1.39  # wholly past one end of the base's range
+        else:
+            assert _has(base, feature) and not _has(shifted, feature)
+        # nothing else changed: the colour and the other groups are the base's
+        assert shifted.colour_light == base.colour_light and shifted.ring_width_mm == base.ring_width_mm
+    assert bases == set(KNOWN_TAXA) and changes == {"shift", "remove"}
+
+
+def test_a_shift_is_drawn_again_while_a_known_taxon_still_matches_it() -> None:
+    from dataclasses import replace
+
+    from smartinspect.datagen.wood.outliers import _like_a_known_taxon
+
+    maple = anatomy_of("Acer")
+    # every known taxon matches itself; maple without its broad rays matches no known taxon
+    assert _like_a_known_taxon(maple, ("shift", "vessels.density_mm2"))
+    no_broad = replace(maple, rays=replace(maple.rays, broad_width_um=None, broad_spacing_mm=None))
+    assert not _like_a_known_taxon(no_broad, ("remove", "broad_rays"))
+
+
+def test_outlier_kinds_are_chosen_per_dataset_and_unknown_kinds_refused(tmp_path) -> None:
+    out = tmp_path / "ds"
+    generate_dataset(out, per_taxon=0, seed=0, outliers_per_kind=2, size=128, progress=False)
+    assert {r["name"] for r in read_index(out)} == {"chimera", "swap", "texture"}  # the default kinds, as before
+    shifted = tmp_path / "shifted"
+    generate_dataset(shifted, per_taxon=0, seed=0, outliers_per_kind=2, size=128, progress=False,
+                     outlier_kinds=("chimera", "shift"))
+    rows = read_index(shifted)
+    assert {r["name"] for r in rows} == {"chimera", "shift"}
+    assert json.loads((shifted / "dataset.json").read_text())["outlier_kinds"] == ["chimera", "shift"]
+    assert all(len(r["params"]["donors"]) == 3 and "anatomy_descriptor" in r["params"] for r in rows)
+    # adding a kind does not change the photos of the others
+    chimera = {r["index"]: r["file"] for r in read_index(out) if r["name"] == "chimera"}
+    for r in rows:
+        if r["name"] == "chimera":
+            assert (shifted / r["file"]).read_bytes() == (out / chimera[r["index"]]).read_bytes()
+    with pytest.raises(ValueError, match="unknown outlier kinds"):
+        generate_dataset(tmp_path / "bad", per_taxon=0, seed=0, outliers_per_kind=1, outlier_kinds=("moss",),
+                         progress=False)
