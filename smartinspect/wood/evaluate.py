@@ -18,6 +18,7 @@ from smartinspect.wood.gate import check_wood_likeness
 from smartinspect.wood.inferencer import WoodClassifier, WoodModelParams
 from smartinspect.wood.preprocess import analysis_view
 from smartinspect.wood.taxa import TaxonTable, load_taxa
+from smartinspect.wood.types import open_set_scores
 
 
 def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
@@ -75,8 +76,7 @@ class PhotoOutcome:
     anatomy: float | None = None
 
     def scores(self) -> dict[str, float]:
-        out = {"distance": self.distance, "energy": self.energy, "knn": self.knn}
-        return out if self.anatomy is None else out | {"anatomy": self.anatomy}
+        return open_set_scores(self.distance, self.energy, self.knn, self.anatomy)
 
 
 def run_photos(classifier: WoodClassifier, dataset_dir: Path, rows: Sequence[dict], *, table: TaxonTable,

@@ -34,6 +34,12 @@ class Reason:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
+def open_set_scores(distance: float, energy: float, knn: float, anatomy: float | None) -> dict[str, float]:
+    """A photo's open-set scores by the names the open-set rule uses (``anatomy`` only from graphs that have it)."""
+    out = {"distance": distance, "energy": energy, "knn": knn}
+    return out if anatomy is None else out | {"anatomy": anatomy}
+
+
 @dataclass(frozen=True)
 class ImageScores:
     """What the model says about one photo. ``probabilities``: calibrated, one per class (manifest order)."""
@@ -45,8 +51,7 @@ class ImageScores:
     anatomy: float | None = None  # predicted anatomy's distance to the nearest class, mean over crops (None: no head)
 
     def open_set_scores(self) -> dict[str, float]:
-        out = {"distance": self.open_set_distance, "energy": self.energy, "knn": self.knn}
-        return out if self.anatomy is None else out | {"anatomy": self.anatomy}
+        return open_set_scores(self.open_set_distance, self.energy, self.knn, self.anatomy)
 
 
 @dataclass(frozen=True)
