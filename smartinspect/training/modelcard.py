@@ -103,6 +103,7 @@ def write_wood_card(path: Path, *, cfg, config_path: Path, params: dict, metrics
     from smartinspect.training.wood_package import MIN_CLASS_ACCEPTANCE
 
     selection = metrics.get("open_set_selection", {})
+    seed_option = f" --seed {lineage['seed']}" if "seed" in lineage else ""
     checkpoint_note = (f"\nThis package's network was not trained in this run: it is `{lineage['from_checkpoint']}`, "
                        f"calibrated, exported and evaluated again with `smartinspect train wood --config {config_path} "
                        f"--from-checkpoint {lineage['from_checkpoint']}` (the network's own training run is in that "
@@ -191,7 +192,7 @@ ONNX vs PyTorch parity on {parity.get('parity_crops')} validation crops: max |lo
 
 ## Retrain
 ```
-smartinspect train wood --config {config_path}   # registers the result as the challenger
+smartinspect train wood --config {config_path}{seed_option}   # registers the result as the challenger
 smartinspect promote wood                          # gate vs the champion; exports into models/ on a pass
 ```
 {checkpoint_note}

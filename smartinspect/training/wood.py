@@ -11,7 +11,7 @@ import logging
 import math
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -232,8 +232,12 @@ class _AttributeTargets:
         return torch.nn.functional.mse_loss(pred[rows], target[rows])
 
 
-def train_wood(config_path: Path, *, settings: Settings | None = None, from_checkpoint: Path | None = None) -> Path:
+def train_wood(config_path: Path, *, settings: Settings | None = None, from_checkpoint: Path | None = None,
+               seed: int | None = None) -> Path:
     """The whole pipeline; returns the model package directory.
+
+    ``seed``: instead of the recipe's (the network's initialisation, the crop sampling, the class-Gaussian photos;
+    the data keep their own seeds), to measure how far retraining the same recipe moves the figures.
 
     ``from_checkpoint``: a network saved by an earlier run (``var/runs/<name>/<stamp>/model.pt``) is calibrated,
     exported, evaluated and packaged instead of training a new one: a change to the calibration (the open-set rule,
@@ -241,6 +245,8 @@ def train_wood(config_path: Path, *, settings: Settings | None = None, from_chec
     """
     settings = settings or get_settings()
     cfg = WoodTrainConfig.from_yaml(config_path)
+    if seed is not None:
+        cfg = replace(cfg, seed=seed)
     mlflow = configure_mlflow(settings, cfg.name)
     d, taxa = cfg.data, cfg.taxa
     common = {"taxa": taxa, "size": d.get("size", 384), "workers": d.get("workers", 1)}
@@ -272,6 +278,8 @@ def train_wood(config_path: Path, *, settings: Settings | None = None, from_chec
         mlflow.log_artifact(str(config_path))
         lineage = {"train_dataset_sha256": dataset_fingerprint(train_dir), "train_generator_seed": d["train_seed"],
                    "train_photos": len(train.views), "val_photos": len(val.views)}
+        if seed is not None:
+            lineage["seed"] = seed  # the card's retrain command repeats it
         if from_checkpoint is not None:
             net = load_checkpoint(from_checkpoint, cfg)
             lineage["from_checkpoint"] = str(from_checkpoint)  # logged as a param with the rest of the lineage

@@ -45,11 +45,14 @@ def train_wood_cmd(
         exists=True, dir_okay=False,
         help="skip training: calibrate and package the network saved by an earlier run of this recipe "
              "(var/runs/<name>/<stamp>/model.pt)")] = None,
+    seed: Annotated[int | None, typer.Option(
+        min=0, help="instead of the recipe's seed (network initialisation, crop sampling; the data keep theirs): "
+                    "retrain the same recipe with several seeds to see how far the figures move")] = None,
 ) -> None:
     """Generate data if needed, train from scratch, calibrate, export ONNX, check parity, evaluate, package."""
     from smartinspect.training.wood import train_wood
 
-    typer.echo(f"model package written to {train_wood(config, from_checkpoint=from_checkpoint)}")
+    typer.echo(f"model package written to {train_wood(config, from_checkpoint=from_checkpoint, seed=seed)}")
 
 
 def evaluate_wood_cmd(

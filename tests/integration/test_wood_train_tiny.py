@@ -38,8 +38,10 @@ def test_tiny_training_run_produces_a_servable_tracked_package(tiny_config, sett
     from smartinspect.training.wood import train_wood
     from smartinspect.wood.inferencer import WOOD_TASK, WoodClassifier
 
-    package = train_wood(tiny_config, settings=settings)
+    package = train_wood(tiny_config, settings=settings, seed=3)  # another seed than the recipe's
     manifest = json.loads((package / "manifest.json").read_text())
+    assert manifest["lineage"]["seed"] == 3  # and the card's retrain command repeats it
+    assert f"smartinspect train wood --config {tiny_config} --seed 3" in (package / "MODEL_CARD.md").read_text()
     from smartinspect.datagen.wood.dataset import read_index
 
     assert {r["name"] for r in read_index(tmp_path / "outliers")} == {"chimera", "swap", "shift", "texture"}
