@@ -24,26 +24,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from wood_ensemble_experiment import evaluate, photo_scores
+from wood_ensemble_experiment import evaluate, photo_scores, probe_sets
 
-from smartinspect.config import get_settings
 from smartinspect.training.wood import WoodTrainConfig
-from smartinspect.training.wood_data import load_views
 from smartinspect.training.wood_model import ExportWrapper
-from smartinspect.wood.preprocess import grid_crops, to_batch
-
-
-def photo_descriptors(wrapper: ExportWrapper, views: np.ndarray, crop: int, grid: int, chunk: int = 64) -> np.ndarray:
-    """(n, a) mean predicted anatomy descriptor over each photo's crops."""
-    per, parts = grid * grid, []
-    for start in range(0, len(views), chunk):
-        part = views[start:start + chunk]
-        batch = torch.from_numpy(np.concatenate([to_batch(grid_crops(v, crop, grid)) for v in part]))
-        with torch.no_grad():
-            _, feats = wrapper.net(batch)
-            pred = (feats - wrapper.anatomy.centre) @ wrapper.anatomy.weight
-        parts.append(pred.numpy().reshape(len(part), per, -1).mean(1))
-    return np.concatenate(parts)
 
 
 def main() -> None:
@@ -55,19 +39,14 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(2)
     cfg = WoodTrainConfig.from_yaml(args.config)
-    d, m, taxa = cfg.data, cfg.model, cfg.taxa
-    side, crop, grid = m["analysis_side"], m["crop"], m.get("grid", 4)
-    cache = get_settings().data_dir / "cache" / "wood"
-    sets = {"train": load_views(Path(d["train_dir"]), "train", taxa=taxa, side=side, cache_dir=cache),
-            "val": load_views(Path(d["train_dir"]), "val", taxa=taxa, side=side, cache_dir=cache),
-            "calibration": load_views(Path(d["calibration_dir"]), "test", taxa=taxa, side=side, cache_dir=cache),
-            "openval": load_views(Path(d["open_set_val_dir"]), "open_set", taxa=taxa, side=side, cache_dir=cache)}
-    if args.test:
-        sets["test"] = load_views(Path(d["test_dir"]), "test", taxa=taxa, side=side, cache_dir=cache)
-        sets["open_test"] = load_views(Path(d["test_dir"]), "open_set", taxa=taxa, side=side, cache_dir=cache)
+    taxa, crop, grid = cfg.taxa, cfg.model["crop"], cfg.model.get("grid", 4)
+    sets = probe_sets(cfg, train=True, test=args.test)
     wrapper = ExportWrapper.from_saved(torch.load(args.package, map_location="cpu", weights_only=True))
-    desc = {name: photo_descriptors(wrapper, vs.views, crop, grid) for name, vs in sets.items()}
-    scores = {name: photo_scores(wrapper, vs.views, crop, grid) for name, vs in sets.items() if name != "train"}
+    if wrapper.anatomy is None:
+        raise SystemExit(f"{args.package}: the graph has no anatomy head")
+    scores = {name: photo_scores(wrapper, vs.views, crop, grid) for name, vs in sets.items()}  # one pass per photo
+    desc = {name: s.pop("descriptor") for name, s in scores.items()}
+    del scores["train"]  # the training photos only give the class statistics
 
     y, x = sets["train"].labels, desc["train"]
     classes = np.arange(len(taxa))

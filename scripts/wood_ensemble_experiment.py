@@ -26,7 +26,7 @@ import torch
 
 from smartinspect.config import get_settings
 from smartinspect.training.wood import WoodTrainConfig
-from smartinspect.training.wood_data import load_views
+from smartinspect.training.wood_data import ViewSet, load_views
 from smartinspect.training.wood_model import ExportWrapper
 from smartinspect.wood.evaluate import auroc
 from smartinspect.wood.preprocess import grid_crops, to_batch
@@ -34,15 +34,34 @@ from smartinspect.wood.preprocess import grid_crops, to_batch
 SCORES = ("distance", "knn", "anatomy")
 
 
+def probe_sets(cfg: WoodTrainConfig, *, train: bool = False, test: bool = False) -> dict[str, ViewSet]:
+    """The photos a probe reads: known validation and calibration photos (thresholds), the validation open-set
+    genera; the training photos with ``train``; the held-out test set (known and open set) only with ``test``."""
+    d, taxa = cfg.data, cfg.taxa
+    kw = {"taxa": taxa, "side": cfg.model["analysis_side"], "cache_dir": get_settings().data_dir / "cache" / "wood"}
+    wanted = {"train": (d["train_dir"], "train")} if train else {}
+    wanted |= {"val": (d["train_dir"], "val"), "calibration": (d["calibration_dir"], "test"),
+               "openval": (d["open_set_val_dir"], "open_set")}
+    if test:
+        wanted |= {"test": (d["test_dir"], "test"), "open_test": (d["test_dir"], "open_set")}
+    return {name: load_views(Path(folder), split, **kw) for name, (folder, split) in wanted.items()}
+
+
 def photo_scores(wrapper: ExportWrapper, views: np.ndarray, crop: int, grid: int, chunk: int = 64) -> dict:
+    """Per photo, means over its crops: logits, the open-set scores, and (graphs with the anatomy head) the
+    predicted anatomy descriptor."""
     per, parts = grid * grid, []
     for start in range(0, len(views), chunk):
         part = views[start:start + chunk]
         batch = np.concatenate([to_batch(grid_crops(v, crop, grid)) for v in part])
         with torch.no_grad():
             out = dict(zip(wrapper.output_names, wrapper(torch.from_numpy(batch)), strict=True))
-        parts.append({"logits": out["logits"].numpy().reshape(len(part), per, -1).mean(1),
-                      **{s: out[s].numpy().reshape(len(part), per).mean(1) for s in SCORES}})
+        mean = {"logits": out["logits"].numpy().reshape(len(part), per, -1).mean(1),
+                **{s: out[s].numpy().reshape(len(part), per).mean(1) for s in SCORES}}
+        if wrapper.anatomy is not None:
+            pred = (out["features"] - wrapper.anatomy.centre) @ wrapper.anatomy.weight
+            mean["descriptor"] = pred.numpy().reshape(len(part), per, -1).mean(1)
+        parts.append(mean)
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
@@ -76,15 +95,8 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(2)
     cfg = WoodTrainConfig.from_yaml(args.config)
-    d, m, taxa = cfg.data, cfg.model, cfg.taxa
-    side, crop, grid = m["analysis_side"], m["crop"], m.get("grid", 4)
-    cache = get_settings().data_dir / "cache" / "wood"
-    sets = {"val": load_views(Path(d["train_dir"]), "val", taxa=taxa, side=side, cache_dir=cache),
-            "calibration": load_views(Path(d["calibration_dir"]), "test", taxa=taxa, side=side, cache_dir=cache),
-            "openval": load_views(Path(d["open_set_val_dir"]), "open_set", taxa=taxa, side=side, cache_dir=cache)}
-    if args.test:
-        sets["test"] = load_views(Path(d["test_dir"]), "test", taxa=taxa, side=side, cache_dir=cache)
-        sets["open_test"] = load_views(Path(d["test_dir"]), "open_set", taxa=taxa, side=side, cache_dir=cache)
+    crop, grid = cfg.model["crop"], cfg.model.get("grid", 4)
+    sets = probe_sets(cfg, test=args.test)
     nets = []
     for path in args.package:
         wrapper = ExportWrapper.from_saved(torch.load(path, map_location="cpu", weights_only=True))

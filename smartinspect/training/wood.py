@@ -76,7 +76,7 @@ def ensure_dataset(out_dir: Path, *, taxa: list[str], per_taxon: int, seed: int,
     generate_dataset(out_dir, per_taxon=per_taxon, seed=seed, taxa=taxa, splits=splits,
                      open_set_per_taxon=open_set_per_taxon, ood_per_kind=ood_per_kind,
                      outliers_per_kind=outliers_per_kind, open_set=open_set,
-                     outlier_kinds=recipe.get("outlier_kinds", DEFAULT_OUTLIER_KINDS), size=size, workers=workers,
+                     outlier_kinds=recipe.get("outlier_kinds", ()), size=size, workers=workers,
                      progress=True)
     return out_dir
 

@@ -34,6 +34,7 @@ def tiny_config(tmp_path: Path) -> Path:
 
 def test_tiny_training_run_produces_a_servable_tracked_package(tiny_config, settings, tmp_path) -> None:
     from smartinspect.datagen.wood import anatomy_of, render_end_grain
+    from smartinspect.datagen.wood.dataset import read_index
     from smartinspect.runtime import ModelRegistry
     from smartinspect.training.wood import train_wood
     from smartinspect.wood.inferencer import WOOD_TASK, WoodClassifier
@@ -42,8 +43,6 @@ def test_tiny_training_run_produces_a_servable_tracked_package(tiny_config, sett
     manifest = json.loads((package / "manifest.json").read_text())
     assert manifest["lineage"]["seed"] == 3  # and the card's retrain command repeats it
     assert f"smartinspect train wood --config {tiny_config} --seed 3" in (package / "MODEL_CARD.md").read_text()
-    from smartinspect.datagen.wood.dataset import read_index
-
     assert {r["name"] for r in read_index(tmp_path / "outliers")} == {"chimera", "swap", "shift", "texture"}
     assert manifest["task"] == WOOD_TASK and (package / "model.onnx").is_file() and (package / "model.pt").is_file()
     assert (package / "MODEL_CARD.md").read_text().count("smartinspect train wood --config") == 1
