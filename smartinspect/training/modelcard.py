@@ -100,14 +100,24 @@ def write_wood_card(path: Path, *, cfg, config_path: Path, params: dict, metrics
         "open_set_auroc", "open_set_auroc_distance", "open_set_auroc_knn", "open_set_auroc_energy",
         "open_set_auroc_anatomy", "open_set_auroc_msp",
         "open_set_abstained", "ood_abstained", "known_photos", "open_set_photos", "ood_photos")}
+    from smartinspect.datagen.wood.genera import VALIDATION_OPEN_SET_TAXA
     from smartinspect.training.wood_package import MIN_CLASS_ACCEPTANCE
 
     selection = metrics.get("open_set_selection", {})
     seed_option = f" --seed {lineage['seed']}" if "seed" in lineage else ""
-    checkpoint_note = (f"\nThis package's network was not trained in this run: it is `{lineage['from_checkpoint']}`, "
-                       f"calibrated, exported and evaluated again with `smartinspect train wood --config {config_path} "
-                       f"--from-checkpoint {lineage['from_checkpoint']}` (the network's own training run is in that "
-                       f"package's manifest or run folder).\n" if lineage.get("from_checkpoint") else "")
+    checkpoints = str(lineage.get("from_checkpoint") or "").split()
+    checkpoint_note = (f"\nThis package's network was not trained in this run: it is "
+                       f"{' + '.join(f'`{c}`' for c in checkpoints)}, calibrated, exported and evaluated again with "
+                       f"`smartinspect train wood --config {config_path}"
+                       f"{''.join(f' --from-checkpoint {c}' for c in checkpoints)}` (the network's own training run "
+                       f"is in that package's manifest or run folder).\n" if checkpoints else "")
+    members = int(params.get("members", 1))
+    trained_as = "the checkpoints named under Retrain" if checkpoints else \
+        f"trained with seeds {cfg.seed}-{cfg.seed + members - 1}"
+    ensemble_note = (f"\n- Ensemble: {members} networks of this recipe, {trained_as} (a deep ensemble, "
+                     f"Lakshminarayanan et al. 2017): the graph averages their logits and concatenates "
+                     f"their features, on which the open-set heads are fitted; {members}x the inference of one."
+                     if members > 1 else "")
     per_class_note = (f", with a reference and threshold per predicted class ({len(rule['per_class'])} classes; "
                       f"the manifest lists them), so that every class keeps the same share of its own validation "
                       f"photos; eligible rules keep at least "
@@ -143,7 +153,7 @@ from `smartinspect/wood/data/taxa.yaml`. See docs/wood.md.
 ## Model
 - Architecture: `{params['arch']}` (torchvision BasicBlocks in a ResNet-18 layout, reduced widths), trained **from
   scratch** (no pretrained weights), {params['crop']} px crops of a {params['analysis_side']} px analysis view;
-  a photo is the mean over a {params['grid']}x{params['grid']} grid of crops.
+  a photo is the mean over a {params['grid']}x{params['grid']} grid of crops.{ensemble_note}
 - Classes ({len(params['taxa'])}): {', '.join(params['taxa'])}.
 - Calibration: temperature {params['temperature']} (fitted on validation photos).
 - Open set: score `{rule['score']}` (thresholds {rule['threshold']}, known-class medians {rule['reference']}):
@@ -151,7 +161,7 @@ from `smartinspect/wood/data/taxa.yaml`. See docs/wood.md.
   minus the cosine similarity to the {cfg.operating.get('knn_k', 5)}th nearest training crop (both inside the ONNX
   graph, averaged over the crops), `energy` that of the calibrated logits{anatomy_note}. Thresholds are quantiles of validation
   photos of known classes (joint acceptance {cfg.operating['open_set_quantile']:.1%}){per_class_note}; the score
-  was chosen on the validation open-set genera (Tilia, Fagus, Juglans, Castanea, Populus; never the test genera).
+  was chosen on the validation open-set genera ({', '.join(VALIDATION_OPEN_SET_TAXA)}; never the test genera).
   Candidates on the validation photos (known accepted / worst class accepted / unknowns abstained):
 {_selection_lines(selection)}
 - Outlier exposure: {cfg.data.get('outliers_per_kind', 0)} each of {_outlier_kinds(cfg.data)}, pushed towards the

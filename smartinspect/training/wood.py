@@ -55,7 +55,7 @@ def ensure_dataset(out_dir: Path, *, taxa: list[str], per_taxon: int, seed: int,
                    workers: int = 1) -> Path:
     """Generate the dataset unless one with the same recipe is already there (``outlier_kinds``: None for the
     default kinds)."""
-    from smartinspect.datagen.wood.dataset import generate_dataset
+    from smartinspect.datagen.wood.dataset import generate_dataset, open_set_genera
     from smartinspect.datagen.wood.outliers import DEFAULT_OUTLIER_KINDS
     from smartinspect.datagen.wood.render import GENERATOR_VERSION
 
@@ -67,6 +67,8 @@ def ensure_dataset(out_dir: Path, *, taxa: list[str], per_taxon: int, seed: int,
         recipe["outlier_kinds"] = list(outlier_kinds or DEFAULT_OUTLIER_KINDS)
     if open_set != "test":
         recipe["open_set"] = open_set
+    if open_set_per_taxon:  # a dataset of an older genus list is made again (four validation genera were added)
+        recipe["open_set_taxa"] = sorted(open_set_genera(open_set))
     meta = out_dir / "dataset.json"
     if meta.exists():
         info = json.loads(meta.read_text())
@@ -118,8 +120,9 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
 
 
 def train_network(cfg: WoodTrainConfig, train: ViewSet, val: ViewSet, mlflow, n_classes: int,
-                  outliers: ViewSet | None = None):
+                  outliers: ViewSet | None = None, metric_prefix: str = ""):
     """Train from scratch (AdamW, warm-up then cosine); returns the network with the best validation accuracy.
+    ``metric_prefix`` names the per-epoch metrics of one member of an ensemble (``member1_val_accuracy``).
 
     With ``outliers``, each step adds a batch of them whose predictions are pushed towards the uniform
     distribution (outlier exposure, Hendrycks et al. 2019), weighted by ``model.outlier_weight``.
@@ -179,18 +182,19 @@ def train_network(cfg: WoodTrainConfig, train: ViewSet, val: ViewSet, mlflow, n_
         val_logits, _ = image_outputs(net, val.views, crop=m["crop"], grid=m.get("grid", 2))
         val_acc = float((val_logits.argmax(1) == val.labels).mean()) if len(val.labels) else 0.0
         elapsed = time.time() - start
-        mlflow.log_metrics({"train_loss": float(np.mean(losses)) if losses else float("nan"), "val_accuracy": val_acc,
-                            "lr": sched.get_last_lr()[0], "elapsed_s": elapsed}
-                           | ({"attribute_loss": float(np.mean(attr_losses))} if attr_losses else {}), step=epoch)
+        epoch_metrics = {"train_loss": float(np.mean(losses)) if losses else float("nan"), "val_accuracy": val_acc,
+                         "lr": sched.get_last_lr()[0], "elapsed_s": elapsed} \
+            | ({"attribute_loss": float(np.mean(attr_losses))} if attr_losses else {})
+        mlflow.log_metrics({metric_prefix + k: v for k, v in epoch_metrics.items()}, step=epoch)
         log.info("epoch %d: loss %.4f val acc %.4f (%.0f s)", epoch, np.mean(losses) if losses else -1, val_acc,
                  elapsed)
         if val_acc >= best[0]:
             best = (val_acc, {k: v.clone() for k, v in net.state_dict().items()})
         if elapsed > m.get("max_minutes", 1e9) * 60:
             log.warning("stopping after epoch %d: over the %s minute budget", epoch, m["max_minutes"])
-            mlflow.log_param("stopped_early_after_epoch", epoch)
+            mlflow.log_param(f"{metric_prefix}stopped_early_after_epoch", epoch)
             break
-    mlflow.log_metric("train_seconds", time.time() - start)
+    mlflow.log_metric(f"{metric_prefix}train_seconds", time.time() - start)
     net.load_state_dict(best[1])
     return net.eval()
 
@@ -232,8 +236,8 @@ class _AttributeTargets:
         return torch.nn.functional.mse_loss(pred[rows], target[rows])
 
 
-def train_wood(config_path: Path, *, settings: Settings | None = None, from_checkpoint: Path | None = None,
-               seed: int | None = None) -> Path:
+def train_wood(config_path: Path, *, settings: Settings | None = None,
+               from_checkpoint: Path | list[Path] | None = None, seed: int | None = None) -> Path:
     """The whole pipeline; returns the model package directory.
 
     ``seed``: instead of the recipe's (the network's initialisation, the crop sampling, the class-Gaussian photos;
@@ -242,6 +246,10 @@ def train_wood(config_path: Path, *, settings: Settings | None = None, from_chec
     ``from_checkpoint``: a network saved by an earlier run (``var/runs/<name>/<stamp>/model.pt``) is calibrated,
     exported, evaluated and packaged instead of training a new one: a change to the calibration (the open-set rule,
     the wood-likeness gate) is tried without retraining. The lineage (params, manifest, card) names the checkpoint.
+    Several checkpoints of the same recipe (trained with different seeds) make an ensemble (``EnsembleNet``).
+
+    ``model.ensemble`` (default 1): train that many networks, with seeds ``seed``, ``seed + 1``, ..., and serve them
+    as one ensemble (``training.wood_model.EnsembleNet``; one ONNX graph).
     """
     settings = settings or get_settings()
     cfg = WoodTrainConfig.from_yaml(config_path)
@@ -280,14 +288,17 @@ def train_wood(config_path: Path, *, settings: Settings | None = None, from_chec
                    "train_photos": len(train.views), "val_photos": len(val.views)}
         if seed is not None:
             lineage["seed"] = seed  # the card's retrain command repeats it
-        if from_checkpoint is not None:
-            net = load_checkpoint(from_checkpoint, cfg)
-            lineage["from_checkpoint"] = str(from_checkpoint)  # logged as a param with the rest of the lineage
+        checkpoints = [from_checkpoint] if isinstance(from_checkpoint, Path) else list(from_checkpoint or [])
+        if checkpoints:
+            net = load_checkpoints(checkpoints, cfg)
+            # logged as a param with the rest of the lineage; the card's retrain command repeats it
+            lineage["from_checkpoint"] = " ".join(str(c) for c in checkpoints)
         else:
-            net = train_network(cfg, train, val, mlflow, len(taxa), outliers=outliers)
+            net = train_members(cfg, train, val, mlflow, len(taxa), outliers=outliers)
         import torch
 
-        torch.save({"arch": cfg.model["arch"], "taxa": taxa, "state_dict": net.state_dict()}, run_dir / "model.pt")
+        torch.save({"arch": cfg.model["arch"], "taxa": taxa, "members": members_of(net),
+                    "state_dict": net.state_dict()}, run_dir / "model.pt")
         # The held-out set is made after training (the network never had a chance to see it).
         test_dir = ensure_dataset(Path(d["test_dir"]), per_taxon=d["test_per_taxon"], seed=d["test_seed"],
                                   splits=(0.0, 0.0, 1.0), open_set_per_taxon=d["open_set_per_taxon"],
@@ -307,18 +318,51 @@ def train_wood(config_path: Path, *, settings: Settings | None = None, from_chec
     return package
 
 
+def train_members(cfg: WoodTrainConfig, train: ViewSet, val: ViewSet, mlflow, n_classes: int,
+                  outliers: ViewSet | None = None):
+    """One network, or ``model.ensemble`` networks trained one after another with seeds ``cfg.seed + i`` and joined
+    into an ``EnsembleNet``."""
+    from smartinspect.training.wood_model import EnsembleNet
+
+    count = int(cfg.model.get("ensemble", 1))
+    if count == 1:
+        return train_network(cfg, train, val, mlflow, n_classes, outliers=outliers)
+    members = []
+    for i in range(count):
+        log.info("ensemble member %d of %d (seed %d)", i + 1, count, cfg.seed + i)
+        members.append(train_network(replace(cfg, seed=cfg.seed + i), train, val, mlflow, n_classes,
+                                     outliers=outliers, metric_prefix=f"member{i}_"))
+    return EnsembleNet(members).eval()
+
+
+def members_of(net) -> int:
+    """How many networks ``net`` holds (1 for a plain ``WoodNet``)."""
+    return len(getattr(net, "members", ())) or 1
+
+
+def load_checkpoints(paths: list[Path], cfg: WoodTrainConfig):
+    """One checkpoint's network (``load_checkpoint``), or an ``EnsembleNet`` of the members of several."""
+    from smartinspect.training.wood_model import EnsembleNet
+
+    nets = [load_checkpoint(p, cfg) for p in paths]
+    if len(nets) == 1:
+        return nets[0]
+    return EnsembleNet([m for net in nets for m in getattr(net, "members", [net])]).eval()
+
+
 def load_checkpoint(path: Path, cfg: WoodTrainConfig):
     """The network saved by an earlier run of the same recipe (architecture and classes must match): a run's
-    ``model.pt`` or a model package's (the network inside its open-set export wrapper)."""
+    ``model.pt`` or a model package's (the network inside its open-set export wrapper); an ``EnsembleNet`` if
+    it holds several members."""
     import torch
 
-    from smartinspect.training.wood_model import WoodNet
+    from smartinspect.training.wood_model import build_network
 
     saved = torch.load(path, map_location="cpu", weights_only=True)
     if saved.get("arch") != cfg.model["arch"] or list(saved.get("taxa", [])) != cfg.taxa:
         raise ValueError(f"{path}: checkpoint of {saved.get('arch')} over {len(saved.get('taxa', []))} classes does "
                          f"not match the recipe ({cfg.model['arch']}, {len(cfg.taxa)} classes)")
-    net = WoodNet(cfg.model["arch"], len(cfg.taxa))
+    net = build_network(cfg.model["arch"], len(cfg.taxa), int(saved.get("members", 1)))
     state = saved.get("state_dict")
     if state is None and "wrapper_state_dict" in saved:  # a package: ExportWrapper(net, means, precision, bank)
         state = {k.removeprefix("net."): v for k, v in saved["wrapper_state_dict"].items() if k.startswith("net.")}

@@ -72,6 +72,30 @@ class WoodNet(nn.Module):
         return self.backbone.fc(feats), feats
 
 
+class EnsembleNet(nn.Module):
+    """Several ``WoodNet``s of one recipe, trained with different seeds, as one network (a deep ensemble,
+    Lakshminarayanan et al. 2017): ``forward`` returns the mean of the members' logits and the concatenation of
+    their features. The open-set heads (class Gaussians, k-NN bank, anatomy head) are then fitted on the
+    concatenated features like on one network's, so serving and the ONNX graph's interface do not change."""
+
+    def __init__(self, members: list[WoodNet]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        outs = [member(x) for member in self.members]
+        return torch.stack([o[0] for o in outs]).mean(0), torch.cat([o[1] for o in outs], dim=1)
+
+
+def build_network(arch: str, num_classes: int, members: int = 1) -> WoodNet | EnsembleNet:
+    """One ``WoodNet``, or an ``EnsembleNet`` of ``members`` of them (the layout of a saved state dict)."""
+    if members < 1:
+        raise ValueError(f"an ensemble needs at least one member, got {members}")
+    if members == 1:
+        return WoodNet(arch, num_classes)
+    return EnsembleNet([WoodNet(arch, num_classes) for _ in range(members)])
+
+
 def build_backbone(arch: str, num_classes: int) -> nn.Module:
     """``resnet-<w0>`` (e.g. resnet-24: widths 24-48-96-192) or ``mobilenet_v3_small-<mult>``."""
     name, _, size = arch.partition("-")
@@ -120,8 +144,8 @@ class ExportWrapper(nn.Module):
     detection with deep nearest neighbors"). anatomy (with an ``AnatomyHead``): see there.
     """
 
-    def __init__(self, net: WoodNet, class_means: torch.Tensor, precision: torch.Tensor, bank: torch.Tensor,
-                 k: int = 5, anatomy: AnatomyHead | None = None) -> None:
+    def __init__(self, net: WoodNet | EnsembleNet, class_means: torch.Tensor, precision: torch.Tensor,
+                 bank: torch.Tensor, k: int = 5, anatomy: AnatomyHead | None = None) -> None:
         super().__init__()
         self.net = net
         self.k = k
@@ -132,12 +156,13 @@ class ExportWrapper(nn.Module):
 
     @classmethod
     def from_saved(cls, saved: dict) -> ExportWrapper:
-        """The wrapper a model package's ``model.pt`` holds (``{"arch", "taxa", "knn_k", "wrapper_state_dict"}``)."""
+        """The wrapper a model package's ``model.pt`` holds (``{"arch", "taxa", "knn_k", "wrapper_state_dict"}``,
+        and ``"members"`` for an ensemble)."""
         state = saved["wrapper_state_dict"]
         anatomy = AnatomyHead(*(state[f"anatomy.{k}"] for k in ("centre", "weight", "class_means", "precision"))) \
             if "anatomy.weight" in state else None
-        wrapper = cls(WoodNet(saved["arch"], len(saved["taxa"])), state["class_means"], state["precision"],
-                      state["bank"], k=saved["knn_k"], anatomy=anatomy)
+        net = build_network(saved["arch"], len(saved["taxa"]), int(saved.get("members", 1)))
+        wrapper = cls(net, state["class_means"], state["precision"], state["bank"], k=saved["knn_k"], anatomy=anatomy)
         wrapper.load_state_dict(state)
         return wrapper.eval()
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from smartinspect.runtime import ModelSpec, file_sha256
 from smartinspect.runtime.registry import MANIFEST_NAME, load_model
-from smartinspect.training.wood import WoodTrainConfig, fit_temperature, image_outputs
+from smartinspect.training.wood import WoodTrainConfig, fit_temperature, image_outputs, members_of
 from smartinspect.training.wood_data import ViewSet
 from smartinspect.wood.gate import calibrate_gate, view_statistics
 from smartinspect.wood.inferencer import WOOD_TASK, OpenSetRule, WoodClassifier, top_class
@@ -47,9 +47,11 @@ def _subset(views: ViewSet, per_class: int, seed: int) -> np.ndarray:
     return np.sort(np.concatenate(idx))
 
 
-def fit_open_set(net, train: ViewSet, *, crop: int, grid: int, per_class: int, seed: int, n_classes: int):
+def fit_open_set(net, train: ViewSet, *, crop: int, grid: int, per_class: int, seed: int, n_classes: int,
+                 bank_per_class: int | None = None):
     """Class means, tied precision and the k-NN bank from the crop features of up to ``per_class`` training photos
-    per class."""
+    per class; the bank from the first ``bank_per_class`` of them per class when given (an ensemble's features are
+    several networks wide, and the bank is most of the graph's size)."""
     import torch
 
     from smartinspect.training.wood_model import fit_gaussian
@@ -58,7 +60,12 @@ def fit_open_set(net, train: ViewSet, *, crop: int, grid: int, per_class: int, s
     _, feats = image_outputs(net, train.views[idx], crop=crop, grid=grid)
     labels = np.repeat(train.labels[idx], grid * grid)
     means, precision = fit_gaussian(torch.from_numpy(feats), torch.from_numpy(labels), n_classes)
-    return means, precision, torch.from_numpy(feats)
+    bank = feats
+    if bank_per_class is not None and bank_per_class < per_class:
+        photo_labels = train.labels[idx]
+        keep = np.concatenate([np.flatnonzero(photo_labels == k)[:bank_per_class] for k in np.unique(photo_labels)])
+        bank = feats.reshape(len(idx), grid * grid, -1)[np.sort(keep)].reshape(-1, feats.shape[1])
+    return means, precision, torch.from_numpy(bank)
 
 
 def fit_anatomy_head(net, train: ViewSet, outliers: ViewSet | None, *, crop: int, grid: int, per_class: int,
@@ -232,7 +239,8 @@ def export_with_open_set_head(cfg: WoodTrainConfig, net, train: ViewSet, val: Vi
     temperature = fit_temperature(val_logits, val.labels)
     per_class = cfg.operating.get("gaussian_photos_per_class", 60)
     means, precision, bank = fit_open_set(net, train, crop=crop, grid=grid, seed=cfg.seed, n_classes=len(cfg.taxa),
-                                          per_class=per_class)
+                                          per_class=per_class,
+                                          bank_per_class=cfg.operating.get("knn_bank_photos_per_class"))
     anatomy, report = None, {}
     if cfg.operating.get("anatomy_score"):
         anatomy, report = fit_anatomy_head(net, train, outliers, crop=crop, grid=grid, per_class=per_class,
@@ -263,7 +271,7 @@ def calibrate_export_and_package(*, cfg: WoodTrainConfig, config_path: Path, net
     params: dict[str, Any] = {
         "taxa": taxa, "genera": [table.genus_of(t) for t in taxa], "temperature": round(temperature, 5),
         "analysis_side": m["analysis_side"], "crop": crop, "grid": grid, "top_k": op.get("top_k", 3),
-        "arch": m["arch"], "batch_size": 32, "gate": gate.to_dict(),
+        "arch": m["arch"], "members": members_of(net), "batch_size": 32, "gate": gate.to_dict(),
         "open_set": OpenSetRule("distance", {"distance": 0.0}, {"distance": 1e9}).to_dict(),  # chosen below
         "thresholds": {"species_probability": op["species_probability"], "genus_probability": op["genus_probability"],
                        "lookalike_probability": op["lookalike_probability"]},
@@ -318,8 +326,8 @@ def calibrate_export_and_package(*, cfg: WoodTrainConfig, config_path: Path, net
                        "open_set.per_class": bool(params["open_set"].get("per_class"))})
     import torch  # the eager network with its open-set head: for the ONNX-vs-eager benchmark; never served
 
-    torch.save({"arch": m["arch"], "taxa": taxa, "knn_k": wrapper.k, "wrapper_state_dict": wrapper.state_dict()},
-               staging / "model.pt")
+    torch.save({"arch": m["arch"], "taxa": taxa, "knn_k": wrapper.k, "members": members_of(net),
+                "wrapper_state_dict": wrapper.state_dict()}, staging / "model.pt")
     # After model.pt: the registered package is what `promote` exports into models/, and the benchmark and the
     # parity test need the eager network there (a promotion from a package logged without it dropped it).
     mlflow.log_artifacts(str(staging), artifact_path="package")

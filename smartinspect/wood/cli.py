@@ -41,10 +41,10 @@ def datagen_wood_cmd(
 
 def train_wood_cmd(
     config: Annotated[Path, typer.Option(help="training recipe (YAML)")] = Path("training/wood.yaml"),
-    from_checkpoint: Annotated[Path | None, typer.Option(
+    from_checkpoint: Annotated[list[Path] | None, typer.Option(
         exists=True, dir_okay=False,
         help="skip training: calibrate and package the network saved by an earlier run of this recipe "
-             "(var/runs/<name>/<stamp>/model.pt)")] = None,
+             "(var/runs/<name>/<stamp>/model.pt); repeat it to serve several networks as one ensemble")] = None,
     seed: Annotated[int | None, typer.Option(
         min=0, help="instead of the recipe's seed (network initialisation, crop sampling; the data keep theirs): "
                     "retrain the same recipe with several seeds to see how far the figures move")] = None,

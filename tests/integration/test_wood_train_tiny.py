@@ -119,3 +119,85 @@ def test_a_dataset_is_reused_for_the_same_recipe_and_regenerated_for_other_outli
     assert (out / "images.jsonl").stat().st_mtime_ns == stamp
     ensure_dataset(out, **common, outlier_kinds=["shift"])
     assert {r["name"] for r in read_index(out)} == {"shift"}
+
+
+def test_an_ensemble_recipe_trains_its_members_with_their_own_seeds_and_serves_them_as_one_graph(
+        tiny_config, settings, tmp_path) -> None:
+    import mlflow
+    import torch
+
+    from smartinspect.runtime import ModelRegistry
+    from smartinspect.training.wood import train_wood
+    from smartinspect.training.wood_model import EnsembleNet, ExportWrapper
+    from smartinspect.wood.inferencer import WOOD_TASK
+
+    raw = yaml.safe_load(tiny_config.read_text())
+    raw["model"]["ensemble"] = 2
+    raw["operating"]["knn_bank_photos_per_class"] = 3
+    tiny_config.write_text(yaml.safe_dump(raw))
+    package = train_wood(tiny_config, settings=settings)
+    manifest = json.loads((package / "manifest.json").read_text())
+    assert manifest["params"]["members"] == 2
+    assert "Ensemble: 2 networks of this recipe, trained with seeds 0-1" in (package / "MODEL_CARD.md").read_text()
+    saved = torch.load(package / "model.pt", map_location="cpu", weights_only=True)
+    wrapper = ExportWrapper.from_saved(saved)
+    first, second = wrapper.net.members
+    assert isinstance(wrapper.net, EnsembleNet)
+    assert not torch.equal(first.backbone.stem[0].weight, second.backbone.stem[0].weight)  # seeds 0 and 1
+    width = first.backbone.feature_dim
+    assert wrapper.bank.shape == (4 * 3 * 2 * 2, 2 * width)  # 3 photos per class, 2x2 crops, features side by side
+    assert wrapper.class_means.shape == (4, 2 * width)
+    # the served graph gives what the eager ensemble gives, and the logits are the members' mean
+    x = torch.rand(3, 3, 64, 64) * 255
+    with torch.no_grad():
+        eager = dict(zip(wrapper.output_names, wrapper(x), strict=True))
+        mean_logits = (first(x)[0] + second(x)[0]) / 2
+    assert torch.allclose(eager["logits"], mean_logits, atol=1e-5)
+    registry = ModelRegistry.from_directory(package.parent, warm_up=False)
+    assert registry.ready, registry.errors
+    onnx = registry.by_task(WOOD_TASK).model
+    served = dict(zip(onnx.output_names, onnx.run(x.numpy()), strict=True))
+    assert np.abs(served["logits"] - eager["logits"].numpy()).max() < 1e-3
+    assert np.abs(served["distance"] - eager["distance"].numpy()).max() < 1e-2
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    metrics = mlflow.get_run(manifest["mlflow"]["run_id"]).data.metrics
+    assert {"member0_val_accuracy", "member1_val_accuracy", "member1_train_seconds"} <= set(metrics)
+
+    # Two single networks' checkpoints, calibrated together, make the same kind of ensemble.
+    raw["model"]["ensemble"] = 1
+    tiny_config.write_text(yaml.safe_dump(raw))
+    copies = []
+    for s in (0, 1):  # every run replaces the package: keep each network
+        copies.append(tmp_path / f"member{s}.pt")
+        shutil.copy(train_wood(tiny_config, settings=settings, seed=s) / "model.pt", copies[-1])
+    joined = train_wood(tiny_config, settings=settings, from_checkpoint=copies)
+    again = json.loads((joined / "manifest.json").read_text())
+    assert again["params"]["members"] == 2
+    assert again["lineage"]["from_checkpoint"] == f"{copies[0]} {copies[1]}"
+    card = (joined / "MODEL_CARD.md").read_text()
+    assert f"--from-checkpoint {copies[0]} --from-checkpoint {copies[1]}" in card
+    assert "Ensemble: 2 networks of this recipe, the checkpoints named under Retrain" in card
+    member = ExportWrapper.from_saved(torch.load(copies[1], map_location="cpu", weights_only=True)).net
+    joined_net = ExportWrapper.from_saved(torch.load(joined / "model.pt", map_location="cpu", weights_only=True)).net
+    assert torch.equal(joined_net.members[1].backbone.fc.weight, member.backbone.fc.weight)
+
+
+def test_a_validation_open_set_made_with_an_older_genus_list_is_generated_again(tmp_path) -> None:
+    from smartinspect.datagen.wood.dataset import read_index
+    from smartinspect.datagen.wood.genera import VALIDATION_OPEN_SET_TAXA
+    from smartinspect.training.wood import ensure_dataset
+
+    out = tmp_path / "openval"
+    common = {"taxa": ["Acer"], "per_taxon": 0, "seed": 3, "splits": (0.85, 0.15, 0.0), "open_set_per_taxon": 1,
+              "open_set": "validation", "size": 128}
+    ensure_dataset(out, **common)
+    assert {r["name"] for r in read_index(out)} == set(VALIDATION_OPEN_SET_TAXA)
+    assert {"Prunus", "Liriodendron", "Terminalia", "Triplochiton", "Tilia"} <= set(VALIDATION_OPEN_SET_TAXA)
+    meta = json.loads((out / "dataset.json").read_text())
+    stamp = (out / "images.jsonl").stat().st_mtime_ns
+    ensure_dataset(out, **common)  # the same genera: reused
+    assert (out / "images.jsonl").stat().st_mtime_ns == stamp
+    meta["open_set_taxa"] = ["Castanea", "Fagus", "Juglans", "Populus", "Tilia"]  # as written before session 7
+    (out / "dataset.json").write_text(json.dumps(meta))
+    ensure_dataset(out, **common)
+    assert json.loads((out / "dataset.json").read_text())["open_set_taxa"] == sorted(VALIDATION_OPEN_SET_TAXA)

@@ -95,15 +95,21 @@ def _run(jobs: list[ImageJob], workers: int) -> Iterator[dict]:
         yield from pool.imap(_render_job, jobs, chunksize=4)
 
 
+def open_set_genera(open_set: str) -> tuple[str, ...]:
+    """The open-set genera of a dataset: "test" (OPEN_SET_TAXA) or "validation" (VALIDATION_OPEN_SET_TAXA)."""
+    genera = {"test": OPEN_SET_TAXA, "validation": VALIDATION_OPEN_SET_TAXA}.get(open_set)
+    if genera is None:
+        raise ValueError(f"open_set must be 'test' or 'validation', got {open_set!r}")
+    return genera
+
+
 def plan_jobs(out_dir: Path, *, per_taxon: int, seed: int, taxa: Sequence[str], splits: tuple[float, float, float],
               open_set_per_taxon: int, ood_per_kind: int, size: int, outliers_per_kind: int = 0,
               open_set: str = "test", outlier_kinds: Sequence[str] = DEFAULT_OUTLIER_KINDS) -> list[ImageJob]:
     unknown = [t for t in taxa if t not in KNOWN_TAXA + OPEN_SET_TAXA]
     if unknown:
         raise ValueError(f"unknown taxa {unknown}; known: {list(KNOWN_TAXA)}; open set: {list(OPEN_SET_TAXA)}")
-    open_set_taxa = {"test": OPEN_SET_TAXA, "validation": VALIDATION_OPEN_SET_TAXA}.get(open_set)
-    if open_set_taxa is None:
-        raise ValueError(f"open_set must be 'test' or 'validation', got {open_set!r}")
+    open_set_taxa = open_set_genera(open_set)
     bad = [k for k in outlier_kinds if k not in OUTLIER_KINDS]
     if bad:
         raise ValueError(f"unknown outlier kinds {bad}; valid: {list(OUTLIER_KINDS)}")
