@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from smartinspect.lifecycle.gate import ResampledStatistic
+
 
 def _checked(scores, labels) -> tuple[np.ndarray, np.ndarray]:
     s = np.asarray(scores, dtype=np.float64).reshape(-1)
@@ -21,14 +23,29 @@ def brier_score(scores, labels) -> float:
     return float(np.mean((s - y) ** 2)) if len(s) else float("nan")
 
 
-def expected_calibration_error(scores, labels, *, bins: int = 10) -> float:
-    """ECE with ``bins`` equal-width bins: sum over bins of |mean score - positive rate| weighted by bin share."""
+def calibration_gaps(scores, labels, *, bins: int = 10) -> np.ndarray:
+    """(items, bins): each item's score minus its label, in the column of its equal-width score bin (0 elsewhere).
+    The ECE is the sum over bins of |column sum| / items, so it can also be computed on weighted resamples."""
     s, y = _checked(scores, labels)
-    if not len(s):
-        return float("nan")
-    index = np.minimum((s * bins).astype(int), bins - 1)
-    total = 0.0
-    for b in np.unique(index):
-        members = index == b
-        total += members.mean() * abs(s[members].mean() - y[members].mean())
-    return float(total)
+    gaps = np.zeros((len(s), bins))
+    gaps[np.arange(len(s)), np.minimum((s * bins).astype(int), bins - 1)] = s - y
+    return gaps
+
+
+def expected_calibration_error(scores, labels, *, bins: int = 10) -> float:
+    """ECE with ``bins`` equal-width bins (Guo et al. 2017): sum over bins of |mean score - positive rate| weighted
+    by bin share, which is sum over bins of |sum of (score - label)| / items."""
+    gaps = calibration_gaps(scores, labels, bins=bins)
+    return float(np.abs(gaps.sum(axis=0)).sum() / len(gaps)) if len(gaps) else float("nan")
+
+
+def ece_statistic(scores, labels, *, bins: int = 10) -> ResampledStatistic:
+    """The ECE as a statistic the promotion gate can recompute on paired bootstrap resamples of the items."""
+    gaps = calibration_gaps(scores, labels, bins=bins)
+    return ResampledStatistic(lambda w: np.abs(w @ gaps).sum(axis=1) / w.sum(axis=1), len(gaps))
+
+
+def mean_statistic(values) -> ResampledStatistic:
+    """The mean of per-item values (e.g. each photo's Brier score), recomputable on bootstrap resamples."""
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    return ResampledStatistic(lambda w: (w @ v) / w.sum(axis=1), len(v))

@@ -13,6 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from smartinspect.lifecycle.calibration import ece_statistic, mean_statistic
 from smartinspect.lifecycle.gate import EventRate
 from smartinspect.lifecycle.kinds import EvalSet, EvalSetSpec
 from smartinspect.runtime import ModelSpec
@@ -56,7 +57,7 @@ def gate_metrics(outcomes, params, table) -> dict[str, float]:
     a false alarm; until 2026-11-24 it was of the accepted photos only),
     ``unknown_accepted_rate`` (open-set and non-wood photos given a call), ``brier`` and ``ece`` of the
     calibrated class probabilities. Informative: ``genus_top1``, ``known_accepted``."""
-    from smartinspect.wood.evaluate import summarise
+    from smartinspect.wood.evaluate import ECE_BINS, summarise, top_confidence
 
     taxa, genera = list(params.taxa), list(params.genera)
     known = [o for o in outcomes if o.kind == "known"]
@@ -71,12 +72,17 @@ def gate_metrics(outcomes, params, table) -> dict[str, float]:
         None if o.kind != "known" else (not o.abstained and o.call is not None
                                         and table.genus_of(o.call) != table.genus_of(o.name)) for o in outcomes)
     metrics["unknown_accepted_rate"] = EventRate(None if o.kind == "known" else not o.abstained for o in outcomes)
+    # Brier and ECE keep each known photo's share, so the gate can compare two models on paired bootstrap
+    # resamples of the same photos (ResampledStatistic).
     if known:
-        probs = np.stack([o.probabilities for o in known])
-        onehot = np.eye(len(taxa))[[taxa.index(o.name) for o in known]]
-        metrics["brier"] = float(((probs - onehot) ** 2).sum(axis=1).mean())
+        probs = np.stack([o.probabilities for o in known]).astype(np.float64)
+        truth = np.array([taxa.index(o.name) for o in known])
+        metrics["brier"] = mean_statistic(((probs - np.eye(len(taxa))[truth]) ** 2).sum(axis=1))
+        metrics["ece"] = ece_statistic(top_confidence(probs), probs.argmax(1) == truth, bins=ECE_BINS)
+    else:
+        metrics["brier"] = metrics["ece"] = float("nan")
     summary = summarise(outcomes, params, table)
-    metrics.update(ece=summary.get("ece", float("nan")), genus_top1=summary.get("genus_top1", float("nan")),
+    metrics.update(genus_top1=summary.get("genus_top1", float("nan")),
                    known_accepted=summary.get("known_accepted", float("nan")))
     return metrics
 

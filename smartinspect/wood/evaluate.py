@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 
+from smartinspect.lifecycle.calibration import expected_calibration_error
 from smartinspect.wood.decision import call_image
 from smartinspect.wood.decode import decode_photo
 from smartinspect.wood.gate import check_wood_likeness
@@ -21,15 +21,13 @@ from smartinspect.wood.taxa import TaxonTable, load_taxa
 from smartinspect.wood.types import open_set_scores
 
 
-def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
-    """ECE with equal-width confidence bins (Guo et al. 2017)."""
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    ece = 0.0
-    for lo, hi in pairwise(edges):
-        inside = (confidence > lo) & (confidence <= hi)
-        if inside.any():
-            ece += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
-    return float(ece)
+ECE_BINS = 15  # equal-width bins of the top class's probability (Guo et al. 2017)
+
+
+def top_confidence(probs: np.ndarray) -> np.ndarray:
+    """The top class's probability per row, clipped to [0, 1] against float32 rounding (a softmax may sum to
+    1 + 1e-7)."""
+    return np.clip(probs.max(axis=1).astype(np.float64), 0.0, 1.0)
 
 
 def auroc(positive: Sequence[float], negative: Sequence[float]) -> float:
@@ -118,8 +116,8 @@ def summarise(outcomes: Sequence[PhotoOutcome], params: WoodModelParams,
         m["genus_top1"] = float((ranked[:, 0] == true_genus).mean())
         m["genus_top3"] = float((ranked[:, :3] == true_genus[:, None]).any(axis=1).mean())
         m["class_top1"] = float((probs.argmax(1) == true_class).mean())
-        m["ece"] = expected_calibration_error(probs.max(1), probs.argmax(1) == true_class)
-        m["ece_genus"] = expected_calibration_error(gprobs.max(1), ranked[:, 0] == true_genus)
+        m["ece"] = expected_calibration_error(top_confidence(probs), probs.argmax(1) == true_class, bins=ECE_BINS)
+        m["ece_genus"] = expected_calibration_error(top_confidence(gprobs), ranked[:, 0] == true_genus, bins=ECE_BINS)
         m["known_accepted"] = float(np.mean([not o.abstained for o in known]))
         accepted = [o for o in known if not o.abstained and o.call]
         m["accepted_genus_correct"] = float(np.mean([table.genus_of(o.call) == table.genus_of(o.name)

@@ -1,9 +1,11 @@
 import math
 
+import numpy as np
 import pytest
 
-from smartinspect.lifecycle.calibration import brier_score, expected_calibration_error
-from smartinspect.lifecycle.gate import GatedMetric, Outcome, compare_models, judge_metric, render_table
+from smartinspect.lifecycle.calibration import brier_score, ece_statistic, expected_calibration_error, mean_statistic
+from smartinspect.lifecycle.gate import (GatedMetric, Outcome, bootstrap_no_worse_p, compare_models, judge_metric,
+                                         render_table)
 
 GATES = [GatedMetric("recall_firearm", True), GatedMetric("false_alarm_rate", False, tolerance=0.01),
          GatedMetric("brier", False)]
@@ -142,6 +144,91 @@ def test_paired_metric_needs_per_item_events_and_a_sane_config():
         judge_metric(PAIRED, 0.01, 0.02)
     with pytest.raises(ValueError, match="paired_alpha"):
         GatedMetric("x", higher_is_better=False, paired_alpha=1.5)
-    with pytest.raises(ValueError, match="bad events"):
-        GatedMetric.from_config("x", {"higher_is_better": True, "paired_alpha": 0.25})
+    with pytest.raises(ValueError, match="bad events"):  # a rate of bad events cannot be "higher is better"
+        judge_metric(GatedMetric.from_config("x", {"higher_is_better": True, "paired_alpha": 0.25}),
+                     _rate([1, 0]), _rate([0, 0]))
     assert GatedMetric.from_config("x", {"higher_is_better": False, "paired_alpha": 0.25}).paired_alpha == 0.25
+
+
+def _looped_ece(scores, labels, bins):
+    """The textbook form: bin share x |mean score - positive rate|, summed over non-empty bins."""
+    s, y = np.asarray(scores, float), np.asarray(labels, float)
+    index = np.minimum((s * bins).astype(int), bins - 1)
+    return sum((index == b).mean() * abs(s[index == b].mean() - y[index == b].mean()) for b in np.unique(index))
+
+
+def _calibrated(rng, n, *, overconfidence=0.0):
+    """n top-class probabilities and whether the call was right; right with the stated probability minus
+    ``overconfidence``."""
+    confidence = rng.uniform(0.5, 1.0, n)
+    correct = rng.random(n) < np.clip(confidence - overconfidence, 0, 1)
+    return confidence, correct
+
+
+def test_ece_statistic_is_the_ece_and_recomputes_on_resamples():
+    rng = np.random.default_rng(1)
+    confidence, correct = _calibrated(rng, 300)
+    stat = ece_statistic(confidence, correct, bins=15)
+    assert float(stat) == pytest.approx(_looped_ece(confidence, correct, 15))
+    assert float(stat) == pytest.approx(expected_calibration_error(confidence, correct, bins=15))
+    # A resample given as item counts: the ECE of the items repeated that many times.
+    counts = rng.multinomial(300, np.full(300, 1 / 300))
+    repeated = np.repeat(np.arange(300), counts)
+    assert stat.on_weights(counts[None, :].astype(float))[0] == pytest.approx(
+        _looped_ece(confidence[repeated], correct[repeated], 15))
+    brier = mean_statistic((confidence - correct) ** 2)
+    assert float(brier) == pytest.approx(brier_score(confidence, correct))
+    assert math.isnan(ece_statistic([], [], bins=15))
+
+
+ECE_GATE = GatedMetric("ece", higher_is_better=False, paired_alpha=0.25)
+
+
+def test_paired_bootstrap_refuses_worse_calibration_but_not_noise():
+    rng = np.random.default_rng(7)
+    confidence, correct = _calibrated(rng, 1600)
+    champion = ece_statistic(confidence, correct, bins=15)
+    # The same photos, a model as well calibrated: its confidences move a little, its calls are the same.
+    jittered = np.clip(confidence + rng.normal(0, 0.01, 1600), 0, 1)
+    equal = ece_statistic(jittered, correct, bins=15)
+    # Overconfident: every probability 0.05 above the rate at which it is right.
+    worse = ece_statistic(np.clip(confidence + 0.05, 0, 1), correct, bins=15)
+    assert float(worse) > float(champion) + 0.02
+    assert judge_metric(ECE_GATE, champion, worse) is Outcome.WORSE
+    assert judge_metric(ECE_GATE, worse, champion) is Outcome.BETTER
+    assert judge_metric(ECE_GATE, champion, champion) is Outcome.SAME
+    p = bootstrap_no_worse_p(champion, equal, higher_is_better=False)
+    if float(equal) > float(champion):
+        assert p > 0.25 and judge_metric(ECE_GATE, champion, equal) is Outcome.SAME
+    else:
+        assert judge_metric(ECE_GATE, champion, equal) is Outcome.BETTER
+    p_worse = bootstrap_no_worse_p(champion, worse, higher_is_better=False)
+    assert p_worse < 0.05
+    decision = compare_models([ECE_GATE], challenger={"ece": worse}, champion={"ece": champion})
+    assert not decision.passed and f"no worse on only {p_worse:.1%} of 2000 paired bootstrap" in decision.reasons[0]
+    assert f"paired bootstrap p <= 0.25 (p = {p_worse:.2f})" in render_table(decision, champion_label="a",
+                                                                                challenger_label="b")
+    # Reproducible: the resamples are drawn with a fixed seed.
+    assert bootstrap_no_worse_p(champion, equal, higher_is_better=False) == p
+
+
+def test_noise_level_ece_differences_pass_about_as_often_as_alpha_allows():
+    """Challengers exactly as well calibrated as the champion (both draws of the same model on the same photos'
+    outcomes) are refused at most about alpha of the time; with a tolerance of 0, half of them were."""
+    refused = 0
+    for seed in range(40):
+        rng = np.random.default_rng(100 + seed)
+        confidence = rng.uniform(0.5, 1.0, 1600)
+        correct = rng.random(1600) < confidence
+        a = ece_statistic(np.clip(confidence + rng.normal(0, 0.02, 1600), 0, 1), correct, bins=15)
+        b = ece_statistic(np.clip(confidence + rng.normal(0, 0.02, 1600), 0, 1), correct, bins=15)
+        refused += judge_metric(ECE_GATE, a, b) is Outcome.WORSE
+    assert refused <= 0.3 * 40, refused
+    print("refused", refused)
+
+
+def test_paired_statistics_need_the_same_items():
+    with pytest.raises(ValueError, match="different items"):
+        bootstrap_no_worse_p(mean_statistic([0.1, 0.2]), mean_statistic([0.1]), higher_is_better=False)
+    with pytest.raises(TypeError, match="ResampledStatistic"):
+        judge_metric(ECE_GATE, 0.01, 0.02)

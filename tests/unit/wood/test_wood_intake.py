@@ -13,7 +13,8 @@ from smartinspect.config import Settings
 from smartinspect.datagen.wood import anatomy_of, render_end_grain
 from smartinspect.datagen.wood.ood import render_ood
 from smartinspect.wood.decode import UploadRejected, decode_photo
-from smartinspect.wood.evaluate import auroc, expected_calibration_error
+from smartinspect.lifecycle.calibration import expected_calibration_error
+from smartinspect.wood.evaluate import ECE_BINS, auroc
 from smartinspect.wood.gate import GateThresholds, calibrate_gate, check_wood_likeness, view_statistics
 from smartinspect.wood.preprocess import analysis_view, blank_score, grid_crops, to_batch
 from smartinspect.wood.service import check_photos
@@ -151,5 +152,5 @@ def test_flat_wood_coloured_surfaces_fail_the_structure_check_that_end_grain_pas
 def test_calibration_metrics() -> None:
     assert auroc([2, 3, 4], [0, 1]) == 1.0 and auroc([0, 1], [2, 3]) == 0.0 and auroc([1], [1]) == 0.5
     confident = np.array([0.9] * 10)
-    assert expected_calibration_error(confident, np.array([1] * 9 + [0])) == pytest.approx(0.0)
-    assert expected_calibration_error(confident, np.zeros(10)) == pytest.approx(0.9)
+    assert expected_calibration_error(confident, np.array([1] * 9 + [0]), bins=ECE_BINS) == pytest.approx(0.0)
+    assert expected_calibration_error(confident, np.zeros(10), bins=ECE_BINS) == pytest.approx(0.9)
