@@ -29,7 +29,7 @@ from smartinspect.config import get_settings
 from smartinspect.training.wood import WoodTrainConfig, load_checkpoint
 from smartinspect.training.wood_data import load_views
 from smartinspect.training.wood_model import ExportWrapper, squared_mahalanobis
-from smartinspect.training.wood_package import fit_anatomy_head, fit_open_set
+from smartinspect.training.wood_package import fit_anatomy_head, fit_open_set, training_crops
 from smartinspect.wood.evaluate import auroc
 from smartinspect.wood.preprocess import grid_crops, to_batch
 
@@ -52,10 +52,10 @@ def main() -> None:
     unknown = load_views(Path(d["open_set_val_dir"]), "open_set", taxa=taxa, side=side, cache_dir=cache)
 
     per_class = cfg.operating.get("gaussian_photos_per_class", 60)
-    head, fit = fit_anatomy_head(net, train, outliers, crop=crop, grid=grid, per_class=per_class, seed=cfg.seed,
+    crops = training_crops(net, train, crop=crop, grid=grid, per_class=per_class, seed=cfg.seed)
+    head, fit = fit_anatomy_head(net, train, outliers, crops, crop=crop, grid=grid, seed=cfg.seed,
                                  n_classes=len(taxa))
-    means, precision, bank = fit_open_set(net, train, crop=crop, grid=grid, per_class=per_class, seed=cfg.seed,
-                                          n_classes=len(taxa))
+    means, precision, bank = fit_open_set(crops, n_classes=len(taxa))
     wrapper = ExportWrapper(net, means, precision, bank, k=cfg.operating.get("knn_k", 5), anatomy=head).eval()
 
     def scores(views: np.ndarray, chunk: int = 64) -> dict[str, np.ndarray]:

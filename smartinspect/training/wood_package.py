@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,41 +48,54 @@ def _subset(views: ViewSet, per_class: int, seed: int) -> np.ndarray:
     return np.sort(np.concatenate(idx))
 
 
-def fit_open_set(net, train: ViewSet, *, crop: int, grid: int, per_class: int, seed: int, n_classes: int,
-                 bank_per_class: int | None = None):
-    """Class means, tied precision and the k-NN bank from the crop features of up to ``per_class`` training photos
-    per class; the bank from the first ``bank_per_class`` of them per class when given (an ensemble's features are
-    several networks wide, and the bank is most of the graph's size)."""
+@dataclass(frozen=True)
+class TrainingCrops:
+    """Crop features of up to ``per_class`` training photos per class: one network pass, shared by the class
+    Gaussians, the k-NN bank and the anatomy head (each used to run its own pass over the same photos)."""
+
+    index: np.ndarray  # rows of the training set, sorted
+    labels: np.ndarray  # class of each crop (photo labels repeated grid x grid times)
+    features: np.ndarray  # (crops, width), photo by photo
+    per_photo: int  # crops per photo (grid x grid)
+
+
+def training_crops(net, train: ViewSet, *, crop: int, grid: int, per_class: int, seed: int) -> TrainingCrops:
+    idx = _subset(train, per_class, seed)
+    _, feats = image_outputs(net, train.views[idx], crop=crop, grid=grid)
+    return TrainingCrops(idx, np.repeat(train.labels[idx], grid * grid), feats, grid * grid)
+
+
+def fit_open_set(crops: TrainingCrops, *, n_classes: int, bank_per_class: int | None = None):
+    """Class means, tied precision and the k-NN bank from the training crops; the bank from the first
+    ``bank_per_class`` photos per class when given (an ensemble's features are several networks wide, and the bank
+    is most of the graph's size)."""
     import torch
 
     from smartinspect.training.wood_model import fit_gaussian
 
-    idx = _subset(train, per_class, seed)
-    _, feats = image_outputs(net, train.views[idx], crop=crop, grid=grid)
-    labels = np.repeat(train.labels[idx], grid * grid)
-    means, precision = fit_gaussian(torch.from_numpy(feats), torch.from_numpy(labels), n_classes)
+    feats = crops.features
+    means, precision = fit_gaussian(torch.from_numpy(feats), torch.from_numpy(crops.labels), n_classes)
     bank = feats
-    if bank_per_class is not None and bank_per_class < per_class:
-        photo_labels = train.labels[idx]
+    photo_labels = crops.labels[::crops.per_photo]
+    if bank_per_class is not None and bank_per_class < np.bincount(photo_labels).max():
         keep = np.concatenate([np.flatnonzero(photo_labels == k)[:bank_per_class] for k in np.unique(photo_labels)])
-        bank = feats.reshape(len(idx), grid * grid, -1)[np.sort(keep)].reshape(-1, feats.shape[1])
+        bank = feats.reshape(len(photo_labels), crops.per_photo, -1)[np.sort(keep)].reshape(-1, feats.shape[1])
     return means, precision, torch.from_numpy(bank)
 
 
-def fit_anatomy_head(net, train: ViewSet, outliers: ViewSet | None, *, crop: int, grid: int, per_class: int,
+def fit_anatomy_head(net, train: ViewSet, outliers: ViewSet | None, crops: TrainingCrops, *, crop: int, grid: int,
                      seed: int, n_classes: int, max_outliers: int = 600, ridge: float = 1e-3):
     """The ``AnatomyHead`` of a trained network: a ridge regression from crop features to the standardised anatomy
-    descriptor (``datagen.wood.anatomy.descriptor``), fitted on the crops of the same training photos as the class
-    Gaussians and of up to ``max_outliers`` chimera/swap outliers (their anatomy varies independently of the class,
-    which a regression fitted on the known classes alone could not separate from the class itself); then class means
-    and a tied precision of the predicted descriptors of the training crops. Returns (head, fit report)."""
+    descriptor (``datagen.wood.anatomy.descriptor``), fitted on the training crops (the photos of the class
+    Gaussians) and on the crops of up to ``max_outliers`` chimera/swap outliers (their anatomy varies independently
+    of the class, which a regression fitted on the known classes alone could not separate from the class itself);
+    then class means and a tied precision of the predicted descriptors of the training crops. Returns (head, fit
+    report)."""
     import torch
 
     from smartinspect.training.wood_model import AnatomyHead, fit_gaussian
 
-    idx = _subset(train, per_class, seed)
-    per = grid * grid
-    _, f_known = image_outputs(net, train.views[idx], crop=crop, grid=grid)
+    idx, per, f_known = crops.index, crops.per_photo, crops.features
     y_known = np.repeat(train.descriptors()[idx], per, axis=0)
     feats, targets = [f_known], [y_known]
     if outliers is not None and len(outliers.views):
@@ -101,7 +115,7 @@ def fit_anatomy_head(net, train: ViewSet, outliers: ViewSet | None, *, crop: int
     weight = np.linalg.solve(xc.T @ xc + ridge * len(xc) * np.eye(xc.shape[1]), xc.T @ y)
     r2 = 1 - ((xc @ weight - y) ** 2).sum(0) / (y ** 2).sum(0)
     predicted = torch.from_numpy((f_known - centre) @ weight)
-    means, precision = fit_gaussian(predicted, torch.from_numpy(np.repeat(train.labels[idx], per)), n_classes)
+    means, precision = fit_gaussian(predicted, torch.from_numpy(crops.labels), n_classes)
     head = AnatomyHead(torch.from_numpy(centre), torch.from_numpy(weight), means, precision)
     return head, {"anatomy_descriptors": float(keep.sum()), "anatomy_fit_crops": float(len(x)),
                   "anatomy_r2_median": float(np.median(r2)), "anatomy_r2_min": float(r2.min())}
@@ -238,13 +252,13 @@ def export_with_open_set_head(cfg: WoodTrainConfig, net, train: ViewSet, val: Vi
     val_logits, _ = image_outputs(net, val.views, crop=crop, grid=grid)
     temperature = fit_temperature(val_logits, val.labels)
     per_class = cfg.operating.get("gaussian_photos_per_class", 60)
-    means, precision, bank = fit_open_set(net, train, crop=crop, grid=grid, seed=cfg.seed, n_classes=len(cfg.taxa),
-                                          per_class=per_class,
+    crops = training_crops(net, train, crop=crop, grid=grid, per_class=per_class, seed=cfg.seed)
+    means, precision, bank = fit_open_set(crops, n_classes=len(cfg.taxa),
                                           bank_per_class=cfg.operating.get("knn_bank_photos_per_class"))
     anatomy, report = None, {}
     if cfg.operating.get("anatomy_score"):
-        anatomy, report = fit_anatomy_head(net, train, outliers, crop=crop, grid=grid, per_class=per_class,
-                                           seed=cfg.seed, n_classes=len(cfg.taxa))
+        anatomy, report = fit_anatomy_head(net, train, outliers, crops, crop=crop, grid=grid, seed=cfg.seed,
+                                           n_classes=len(cfg.taxa))
     wrapper = ExportWrapper(net, means, precision, bank, k=cfg.operating.get("knn_k", 5), anatomy=anatomy).eval()
     export_onnx(wrapper, staging / "model.onnx", crop=crop)
     sample = np.concatenate([to_batch(grid_crops(v, crop, grid)) for v in val.views[:8]])
