@@ -184,24 +184,16 @@ def test_ece_statistic_is_the_ece_and_recomputes_on_resamples():
 ECE_GATE = GatedMetric("ece", higher_is_better=False, paired_alpha=0.25)
 
 
-def test_paired_bootstrap_refuses_worse_calibration_but_not_noise():
+def test_paired_bootstrap_refuses_worse_calibration():
     rng = np.random.default_rng(7)
     confidence, correct = _calibrated(rng, 1600)
     champion = ece_statistic(confidence, correct, bins=15)
-    # The same photos, a model as well calibrated: its confidences move a little, its calls are the same.
-    jittered = np.clip(confidence + rng.normal(0, 0.01, 1600), 0, 1)
-    equal = ece_statistic(jittered, correct, bins=15)
     # Overconfident: every probability 0.05 above the rate at which it is right.
     worse = ece_statistic(np.clip(confidence + 0.05, 0, 1), correct, bins=15)
     assert float(worse) > float(champion) + 0.02
     assert judge_metric(ECE_GATE, champion, worse) is Outcome.WORSE
     assert judge_metric(ECE_GATE, worse, champion) is Outcome.BETTER
     assert judge_metric(ECE_GATE, champion, champion) is Outcome.SAME
-    p = bootstrap_no_worse_p(champion, equal, higher_is_better=False)
-    if float(equal) > float(champion):
-        assert p > 0.25 and judge_metric(ECE_GATE, champion, equal) is Outcome.SAME
-    else:
-        assert judge_metric(ECE_GATE, champion, equal) is Outcome.BETTER
     p_worse = bootstrap_no_worse_p(champion, worse, higher_is_better=False)
     assert p_worse < 0.05
     decision = compare_models([ECE_GATE], challenger={"ece": worse}, champion={"ece": champion})
@@ -209,7 +201,7 @@ def test_paired_bootstrap_refuses_worse_calibration_but_not_noise():
     assert f"paired bootstrap p <= 0.25 (p = {p_worse:.2f})" in render_table(decision, champion_label="a",
                                                                                 challenger_label="b")
     # Reproducible: the resamples are drawn with a fixed seed.
-    assert bootstrap_no_worse_p(champion, equal, higher_is_better=False) == p
+    assert bootstrap_no_worse_p(champion, worse, higher_is_better=False) == p_worse
 
 
 def test_noise_level_ece_differences_pass_about_as_often_as_alpha_allows():
@@ -224,7 +216,6 @@ def test_noise_level_ece_differences_pass_about_as_often_as_alpha_allows():
         b = ece_statistic(np.clip(confidence + rng.normal(0, 0.02, 1600), 0, 1), correct, bins=15)
         refused += judge_metric(ECE_GATE, a, b) is Outcome.WORSE
     assert refused <= 0.3 * 40, refused
-    print("refused", refused)
 
 
 def test_paired_statistics_need_the_same_items():
