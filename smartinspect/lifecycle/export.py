@@ -40,9 +40,13 @@ def export_package(src: Path, models_dir: Path, *, registry: dict[str, Any], car
         raise ValueError(f"{src}: {manifest['file']} has sha256 {actual}, not the manifest's {manifest['sha256']}")
     output = Path(models_dir) / manifest["name"]
     current = served_manifest(models_dir, manifest["name"])
-    if current and current.get("sha256") == manifest["sha256"] and \
-            current.get("registry", {}).get("version") == registry.get("version"):
-        return output  # already exported: a retried promotion
+    # Already exported (a retried promotion) only if the package and the registry entry are both the same: a
+    # re-calibrated package keeps its graph (same sha256) but has a new version, and registry version numbers
+    # restart with every new MLflow store, so neither alone identifies it.
+    served_registry = (current or {}).get("registry", {})
+    if current and all(current.get(k) == manifest.get(k) for k in ("version", "sha256")) and \
+            all(served_registry.get(k) == registry.get(k) for k in ("version", "run_id")):
+        return output
     staging = Path(models_dir) / f".{manifest['name']}.staging-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     try:
