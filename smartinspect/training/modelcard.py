@@ -168,7 +168,7 @@ from `smartinspect/wood/data/taxa.yaml`. See docs/wood.md.
   uniform distribution with weight {cfg.model.get('outlier_weight', 0)}.{attribute_note}
 - Calls: the class at probability >= {t['species_probability']}, else its genus at >= {t['genus_probability']},
   else abstain. A CITES-listed taxon at >= {t['lookalike_probability']} in the top-3 blocks "clear".
-- Wood-likeness gate (before the model; calibrated on training photos): {params['gate']}.
+- Wood-likeness gate (calibrated on training photos; the colour range also per predicted class): {params['gate']}.
 
 ## Data
 - Synthetic only, from `smartinspect datagen wood` (anatomy-driven end grain + phone/loupe acquisition); see

@@ -280,7 +280,11 @@ def calibrate_export_and_package(*, cfg: WoodTrainConfig, config_path: Path, net
     staging.mkdir(parents=True)
     wrapper, temperature, parity = export_with_open_set_head(cfg, net, train, val, staging, outliers)
     mlflow.log_metrics(parity)
-    gate = calibrate_gate([view_statistics(v) for v in train.views[_subset(train, 80, cfg.seed + 1)]])
+    # The gate: colour and texture ranges from 80 training photos per class (as before the class colours, so that
+    # the global thresholds of a recalibrated model stay the same); each class's colour range from all its photos.
+    stats = [view_statistics(v) for v in train.views]
+    gate = calibrate_gate([stats[i] for i in _subset(train, 80, cfg.seed + 1)], class_stats=stats,
+                          classes=[taxa[k] for k in train.labels])
     version = datetime.now(UTC).strftime("%Y.%m.%d-%H%M")
     params: dict[str, Any] = {
         "taxa": taxa, "genera": [table.genus_of(t) for t in taxa], "temperature": round(temperature, 5),

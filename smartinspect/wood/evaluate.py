@@ -1,6 +1,6 @@
 """Metrics of the served wood model on a generated dataset: accuracy, calibration, open set, out-of-distribution.
 
-Photos go through exactly the serving path (decode_photo -> analysis_view -> gate -> ONNX model -> decision).
+Photos go through exactly the serving path (decode_photo -> analysis_view -> ONNX model -> gate -> decision).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import numpy as np
 from smartinspect.lifecycle.calibration import expected_calibration_error
 from smartinspect.wood.decision import call_image
 from smartinspect.wood.decode import decode_photo
-from smartinspect.wood.gate import check_wood_likeness
 from smartinspect.wood.inferencer import WoodClassifier, WoodModelParams
 from smartinspect.wood.preprocess import analysis_view
 from smartinspect.wood.taxa import TaxonTable, load_taxa
@@ -90,7 +89,7 @@ def run_photos(classifier: WoodClassifier, dataset_dir: Path, rows: Sequence[dic
             views.append(analysis_view(photo.rgb, params.analysis_side))
         scores = classifier.score_views(views)
         for row, view, s in zip(chunk, views, scores, strict=True):
-            decision = call_image(0, s, check_wood_likeness(view, params.gate), params, table)
+            decision = call_image(0, s, params.wood_likeness(view, s), params, table)
             out.append(PhotoOutcome(row["name"], row["kind"], np.asarray(s.probabilities), s.open_set_distance,
                                     s.energy, s.knn, decision.abstained, decision.abstain_reason, decision.call,
                                     s.anatomy))

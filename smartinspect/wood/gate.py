@@ -2,18 +2,39 @@
 
 The classifier's open-set score catches wood it does not know; it is not trusted alone on inputs far from any
 photo of wood (an X-ray export, a document, noise): a network can map those anywhere in feature space. So inputs
-whose colour or texture statistics lie outside the range of every training photo abstain before the model is asked.
+whose colour or texture statistics lie outside the range of every training photo abstain.
 Thresholds are calibrated on the training photos (``calibrate_gate``) and shipped in the model manifest.
+
+One check depends on the model's call: the colour range of the predicted class. The global hue range spans every
+timber from purple rosewood to pale pine, so a pink photo of skin passes it, and the network may call it Pinus;
+no pine photo is that red. A photo whose mean colour lies outside the range of the training photos of the class it
+is called abstains (``class_colour``; docs/wood.md, experiment 15).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
 DARK = 25  # luminance below this is the loupe's black surround, not wood
+# A class's colour range: its training photos' extremes widened by this times their distance to the 2nd (98th)
+# percentile. Chosen on held-out known photos and the non-wood probe (docs/wood.md, experiment 15).
+CLASS_COLOUR_MARGIN = 1.0
+
+
+@dataclass(frozen=True)
+class ClassColour:
+    """The hue (degrees) and chroma range of the training photos of one class."""
+
+    hue_range: tuple[float, float]
+    chroma_range: tuple[float, float]
+
+    def contains(self, stats: dict[str, float]) -> bool:
+        return (self.hue_range[0] <= stats["hue"] <= self.hue_range[1]
+                and self.chroma_range[0] <= stats["chroma"] <= self.chroma_range[1])
 
 
 @dataclass(frozen=True)
@@ -27,12 +48,18 @@ class GateThresholds:
     # Band-pass (2-8 px) contrast away from the loupe's rim: vessels, rays, rings and parenchyma bands give end grain
     # structure at that scale; skin, sand, plaster and painted metal are flat there. 0 (old manifests): no check.
     min_structure: float = 0.0
+    # Colour range per predicted class (taxon name). Empty (old manifests) or a class without one: no check.
+    class_colour: dict[str, ClassColour] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"min_valid_fraction": self.min_valid_fraction, "max_gray_fraction": self.max_gray_fraction,
-                "max_bright_fraction": self.max_bright_fraction,
-                "hue_range": list(self.hue_range), "chroma_range": list(self.chroma_range),
-                "min_autocorrelation": self.min_autocorrelation, "min_structure": self.min_structure}
+        out = {"min_valid_fraction": self.min_valid_fraction, "max_gray_fraction": self.max_gray_fraction,
+               "max_bright_fraction": self.max_bright_fraction,
+               "hue_range": list(self.hue_range), "chroma_range": list(self.chroma_range),
+               "min_autocorrelation": self.min_autocorrelation, "min_structure": self.min_structure}
+        if self.class_colour:
+            out["class_colour"] = {t: {"hue_range": list(c.hue_range), "chroma_range": list(c.chroma_range)}
+                                   for t, c in self.class_colour.items()}
+        return out
 
     @classmethod
     def from_dict(cls, raw: dict | None) -> GateThresholds:
@@ -40,13 +67,17 @@ class GateThresholds:
             return cls()
         return cls(raw["min_valid_fraction"], raw["max_gray_fraction"], raw["max_bright_fraction"],
                    tuple(raw["hue_range"]), tuple(raw["chroma_range"]), raw["min_autocorrelation"],
-                   float(raw.get("min_structure", 0.0)))
+                   float(raw.get("min_structure", 0.0)),
+                   {str(t): ClassColour(tuple(c["hue_range"]), tuple(c["chroma_range"]))
+                    for t, c in raw.get("class_colour", {}).items()})
 
 
 @dataclass(frozen=True)
 class GateResult:
     passed: bool
-    failures: tuple[str, ...]  # codes: too_dark, not_coloured, too_bright, colour_not_wood, noise_like, flat_texture
+    # codes: too_dark, not_coloured, too_bright, colour_not_wood, noise_like, flat_texture, and colour_not_class (a
+    # wood colour, but not one of the class the photo is called)
+    failures: tuple[str, ...]
     stats: dict[str, float] = field(default_factory=dict)
 
 
@@ -101,7 +132,8 @@ def _structure(lum: np.ndarray, valid: np.ndarray) -> float:
     return float(band[inner].std() / max(float(lum[inner].mean()), 1.0))
 
 
-def check_wood_likeness(view: np.ndarray, thresholds: GateThresholds) -> GateResult:
+def check_wood_likeness(view: np.ndarray, thresholds: GateThresholds, predicted: str | None = None) -> GateResult:
+    """``predicted``: the class the model calls the photo (its top class), for that class's colour range."""
     stats = view_statistics(view)
     failures = []
     if stats["valid_fraction"] < thresholds.min_valid_fraction:
@@ -114,6 +146,8 @@ def check_wood_likeness(view: np.ndarray, thresholds: GateThresholds) -> GateRes
     c_lo, c_hi = thresholds.chroma_range
     if not lo <= stats["hue"] <= hi or not c_lo <= stats["chroma"] <= c_hi:
         failures.append("colour_not_wood")
+    elif predicted in thresholds.class_colour and not thresholds.class_colour[predicted].contains(stats):
+        failures.append("colour_not_class")
     if stats["autocorrelation"] < thresholds.min_autocorrelation:
         failures.append("noise_like")
     if stats["structure"] < thresholds.min_structure:
@@ -121,24 +155,34 @@ def check_wood_likeness(view: np.ndarray, thresholds: GateThresholds) -> GateRes
     return GateResult(not failures, tuple(failures), {k: round(v, 4) for k, v in stats.items()})
 
 
-def calibrate_gate(stats: list[dict[str, float]], *, margin: float = 0.25,
-                   structure_quantile: float = 0.001) -> GateThresholds:
+def _widened(values, margin: float) -> tuple[float, float]:
+    """The range of ``values`` widened beyond each extreme by ``margin`` times its distance to the 2nd (98th)
+    percentile, plus 1e-3."""
+    v = np.asarray(values, np.float64)
+    return (float(v.min() - margin * (np.percentile(v, 2) - v.min()) - 1e-3),
+            float(v.max() + margin * (v.max() - np.percentile(v, 98)) + 1e-3))
+
+
+def calibrate_gate(stats: list[dict[str, float]], *, margin: float = 0.25, structure_quantile: float = 0.001,
+                   classes: Sequence[str] | None = None, class_stats: list[dict[str, float]] | None = None,
+                   class_margin: float = CLASS_COLOUR_MARGIN) -> GateThresholds:
     """Thresholds that pass every training photo, widened beyond the extreme value by ``margin`` times its distance
     to the 2nd (or 98th) percentile: a little room for photos slightly beyond the training range.
 
     Except the structure floor: a few defocused training photos are nearly as flat as skin, and the minimum would
     follow them down. It is the ``structure_quantile`` of the training photos instead (0.1 %: about one photo in a
-    thousand is asked to be retaken; docs/wood.md has the trade-off)."""
+    thousand is asked to be retaken; docs/wood.md has the trade-off).
+
+    With ``classes`` (the class of each photo of ``class_stats``; default ``stats``), each class also gets the hue and
+    chroma range of its own photos, widened by ``class_margin``: ``class_colour``."""
     def col(key: str) -> np.ndarray:
         return np.array([s[key] for s in stats], np.float64)
 
     def low(key: str) -> float:
-        v = col(key)
-        return float(v.min() - margin * (np.percentile(v, 2) - v.min()) - 1e-3)
+        return _widened(col(key), margin)[0]
 
     def high(key: str) -> float:
-        v = col(key)
-        return float(v.max() + margin * (v.max() - np.percentile(v, 98)) + 1e-3)
+        return _widened(col(key), margin)[1]
 
     return GateThresholds(
         min_valid_fraction=max(0.05, low("valid_fraction")), max_gray_fraction=min(0.95, high("gray_fraction")),
@@ -146,4 +190,20 @@ def calibrate_gate(stats: list[dict[str, float]], *, margin: float = 0.25,
         hue_range=(low("hue"), high("hue")), chroma_range=(max(0.0, low("chroma")), min(1.0, high("chroma"))),
         min_autocorrelation=max(0.0, low("autocorrelation")),
         min_structure=float(np.quantile(col("structure"), structure_quantile)),
+        class_colour=_class_colours(class_stats if class_stats is not None else stats, classes, class_margin),
     )
+
+
+def _class_colours(stats: list[dict[str, float]], classes: Sequence[str] | None,
+                   margin: float) -> dict[str, ClassColour]:
+    if classes is None:
+        return {}
+    if len(classes) != len(stats):
+        raise ValueError(f"{len(classes)} class names for {len(stats)} photos")
+    names = np.asarray(classes)
+    out = {}
+    for c in sorted(set(classes)):
+        mine = [s for s, n in zip(stats, names, strict=True) if n == c]
+        lo, hi = _widened([s["chroma"] for s in mine], margin)
+        out[str(c)] = ClassColour(_widened([s["hue"] for s in mine], margin), (max(0.0, lo), min(1.0, hi)))
+    return out

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from smartinspect.runtime import LoadedModel
-from smartinspect.wood.gate import GateThresholds
+from smartinspect.wood.gate import GateResult, GateThresholds, check_wood_likeness
 from smartinspect.wood.preprocess import ANALYSIS_SIDE, CROP, GRID, analysis_view, grid_crops, to_batch
 from smartinspect.wood.types import ImageScores
 
@@ -116,6 +116,10 @@ class WoodModelParams:
     def open_set_value(self, scores: dict[str, float], probabilities) -> float:
         """The served open-set score of a photo (above 1: abstain), at its top class's threshold."""
         return self.open_set.value(scores, top_class(probabilities, self.taxa))
+
+    def wood_likeness(self, view: np.ndarray, scores: ImageScores) -> GateResult:
+        """The gate on a photo's analysis view, with the colour range of the class the model calls it."""
+        return check_wood_likeness(view, self.gate, top_class(scores.probabilities, self.taxa))
 
     def unlike_known(self, scores: ImageScores) -> bool:
         """True when the open-set rule says the photo is unlike every known class."""

@@ -1,4 +1,6 @@
-"""One screening end to end, without storage: analysis views -> gate -> model -> calls -> recommendation."""
+"""One screening end to end, without storage: analysis views -> model -> gate -> calls -> recommendation.
+
+The model runs first: one of the gate's checks, the colour range of the called class, needs the call."""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from smartinspect.wood.decision import call_image, combine_images, recommend
-from smartinspect.wood.gate import check_wood_likeness
 from smartinspect.wood.inferencer import WoodClassifier
 from smartinspect.wood.taxa import TaxonTable, load_taxa
 from smartinspect.wood.types import ScreeningResult
@@ -22,10 +23,10 @@ def screen_views(classifier: WoodClassifier, views: Sequence[np.ndarray], *, dec
     table = table or load_taxa()
     params = classifier.params
     start = time.perf_counter()
-    gates = [check_wood_likeness(v, params.gate) for v in views]
-    gated = time.perf_counter()
     scores = classifier.score_views(list(views))
     scored = time.perf_counter()
+    gates = [params.wood_likeness(v, s) for v, s in zip(views, scores, strict=True)]
+    gated = time.perf_counter()
     images = tuple(call_image(i, s, g, params, table) for i, (s, g) in enumerate(zip(scores, gates, strict=True)))
     combined, call, level, abstain = combine_images(images, scores, params, table)
     recommendation, reasons, match = recommend(abstain_reasons=abstain, call=call, level=level, combined=combined,
@@ -44,6 +45,6 @@ def screen_views(classifier: WoodClassifier, views: Sequence[np.ndarray], *, dec
         declared_cites_appendix=declared_status.appendix, declared_match=match,
         recommendation=recommendation, reasons=tuple(reasons),
         model_name=classifier.name, model_version=classifier.version,
-        timings_ms={"gate": round((gated - start) * 1e3, 2), "model": round((scored - gated) * 1e3, 2),
-                    "decision": round((end - scored) * 1e3, 2)},
+        timings_ms={"model": round((scored - start) * 1e3, 2), "gate": round((gated - scored) * 1e3, 2),
+                    "decision": round((end - gated) * 1e3, 2)},
     )

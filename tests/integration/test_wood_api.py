@@ -10,7 +10,9 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from smartinspect.datagen.wood import anatomy_of, render_end_grain
+from smartinspect.datagen.wood.dataset import taxon_key
 from smartinspect.datagen.wood.ood import render_ood
+from smartinspect.datagen.wood.render import DEFAULT_SIZE
 from smartinspect.storage.models import ClearanceFinding
 from smartinspect.storage.models_wood import WoodScreening, WoodScreeningImage
 
@@ -99,6 +101,20 @@ def test_inputs_that_are_not_wood_abstain(client, make_key, kind, seed) -> None:
     body = resp.json()
     assert body["abstained"] is True and body["call"] is None and body["recommendation"] == "expert_review"
     assert body["images"][0]["abstain_reason"] in {"not_wood_like", "unlike_known_taxa", "low_confidence"}
+
+
+def test_a_pink_skin_photo_the_network_calls_pine_abstains_on_the_colour_of_pine(client, make_key) -> None:
+    """Photo 107 of the non-wood probe (scripts/wood_nonwood_probe.py, seed 5000): pink skin in the loupe, inside
+    the global wood colours, called Pinus by the network, and accepted until model 2026.11.24-2041. No pine
+    training photo is that red: the colour range of the called class stops it."""
+    rng = np.random.default_rng(np.random.SeedSequence(5000, spawn_key=(taxon_key("photo"), 107)))
+    jpeg, params = render_ood(rng, "photo", size=DEFAULT_SIZE)
+    assert params["scene"] == "skin"
+    body = post(client, make_key("officer"), [jpeg]).json()
+    image = body["images"][0]
+    assert body["abstained"] is True and body["recommendation"] == "expert_review"
+    assert image["abstain_reason"] == "not_wood_like" and image["gate"]["failures"] == ["colour_not_class"]
+    assert image["top_k"][0]["taxon"] == "Pinus"
 
 
 def bad_inputs() -> list[tuple[str, list[bytes], int, str]]:

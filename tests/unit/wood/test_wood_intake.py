@@ -149,6 +149,31 @@ def test_flat_wood_coloured_surfaces_fail_the_structure_check_that_end_grain_pas
                                     ).min_structure == 0.0
 
 
+def test_colour_range_of_the_predicted_class_stops_photos_the_global_range_lets_through() -> None:
+    """The global hue range spans red rosewood to pale pine. A photo in rosewood colours called Pinus fails as
+    colour_not_class; called Dalbergia, or not called yet, it passes."""
+    wood = views_of([wood_jpeg(t, s) for t in ("Dalbergia nigra", "Pinus") for s in range(4)])
+    stats = [view_statistics(v) for v in wood]
+    classes = ["Dalbergia nigra"] * 4 + ["Pinus"] * 4
+    thresholds = calibrate_gate(stats, classes=classes)
+    assert set(thresholds.class_colour) == {"Dalbergia nigra", "Pinus"}
+    for name, colour in thresholds.class_colour.items():
+        mine = [s for s, c in zip(stats, classes, strict=True) if c == name]
+        assert all(colour.contains(s) for s in mine)
+        assert colour.hue_range[0] <= min(s["hue"] for s in mine) <= max(s["hue"] for s in mine) <= colour.hue_range[1]
+    rosewood = wood[0]
+    assert not thresholds.class_colour["Pinus"].contains(stats[0]), "the generator's rosewood should be redder"
+    assert check_wood_likeness(rosewood, thresholds, "Dalbergia nigra").passed
+    assert check_wood_likeness(rosewood, thresholds).passed and check_wood_likeness(rosewood, thresholds, "Acer").passed
+    assert check_wood_likeness(rosewood, thresholds, "Pinus").failures == ("colour_not_class",)
+    # The ranges travel in the manifest; manifests without them skip the check.
+    assert GateThresholds.from_dict(thresholds.to_dict()) == thresholds
+    old = GateThresholds.from_dict({k: v for k, v in thresholds.to_dict().items() if k != "class_colour"})
+    assert old.class_colour == {} and check_wood_likeness(rosewood, old, "Pinus").passed
+    with pytest.raises(ValueError, match="class names"):
+        calibrate_gate(stats, classes=classes[:-1])
+
+
 def test_calibration_metrics() -> None:
     assert auroc([2, 3, 4], [0, 1]) == 1.0 and auroc([0, 1], [2, 3]) == 0.0 and auroc([1], [1]) == 0.5
     confident = np.array([0.9] * 10)
