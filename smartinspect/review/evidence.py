@@ -32,6 +32,8 @@ class WoodEvidence:
     notes: list[dict[str, str]] = field(default_factory=list)  # {title, text}
     images: list[str] = field(default_factory=list)  # blob sha256 of each image
     image_formats: list[str] = field(default_factory=list)  # png | jpeg | webp | tiff, per image
+    reasons: list[dict[str, str]] = field(default_factory=list)  # {code, message}: why this recommendation
+    photos: list[dict[str, Any]] = field(default_factory=list)  # per photo: {position, call, abstain_reason, gate}
 
     @property
     def suggested_genus(self) -> str | None:

@@ -67,9 +67,28 @@ def wood_evidence(db: Session, instruction: Instruction, finding: ClearanceFindi
         abstained=bool(payload.get("abstained", screening.abstained if screening else False)),
         notes=_reference_notes([t["genus"] for t in top] + [genus_of(declared)]),
         images=[i.image_sha256 for i in images], image_formats=[i.image_format for i in images],
+        reasons=[{"code": str(r.get("code", "")), "message": str(r.get("message", ""))}
+                 for r in payload.get("reasons") or [] if isinstance(r, dict)],
+        photos=_photo_outcomes(screening.result if screening is not None else None),
     )
     note = None if images else "Not available: the screening's images are not in this database."
     return evidence, note
+
+
+def _photo_outcomes(result: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Per photo of a stored screening result: its call, why it abstained, and which gate checks it failed (in
+    words when the wood capability is installed)."""
+    gate = optional_module("smartinspect.wood.gate")
+    texts = gate.FAILURE_TEXT if gate is not None else {}
+    out = []
+    for image in (result or {}).get("images") or []:
+        if not isinstance(image, dict):
+            continue
+        failures = [str(f) for f in (image.get("gate") or {}).get("failures") or []]
+        out.append({"position": int(image.get("position", len(out))), "call": image.get("call"),
+                    "abstain_reason": image.get("abstain_reason"),
+                    "gate": [{"code": f, "text": texts.get(f, "")} for f in failures]})
+    return out
 
 
 def _check_of(document, finding: ClearanceFinding | None) -> dict[str, Any]:

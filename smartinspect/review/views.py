@@ -48,7 +48,7 @@ def wood_view(wood: WoodEvidence, *, case_id: int) -> dict[str, Any]:
     urls = [f"/v1/review/cases/{case_id}/wood/images/{i}" for i in range(len(wood.images))]
     return {"screening_id": wood.screening_id, "top": wood.top, "declared": wood.declared,
             "abstained": wood.abstained, "notes": wood.notes, "image_urls": urls,
-            "suggested_genus": wood.suggested_genus}
+            "suggested_genus": wood.suggested_genus, "reasons": wood.reasons, "photos": wood.photos}
 
 
 def _points(polygon: Any) -> str:

@@ -81,6 +81,18 @@ class GateResult:
     stats: dict[str, float] = field(default_factory=dict)
 
 
+# What each failure code means, for people (the expert's case page).
+FAILURE_TEXT = {
+    "too_dark": "mostly dark: the loupe's surround, not wood",
+    "not_coloured": "almost no colour (paper, an X-ray export, a grey frame)",
+    "too_bright": "blown out or white",
+    "colour_not_wood": "a colour no timber has",
+    "noise_like": "pixel noise rather than a photo",
+    "flat_texture": "no end-grain structure (flat or out of focus)",
+    "colour_not_class": "wood-coloured, but not the colour of the timber the model called it",
+}
+
+
 def view_statistics(view: np.ndarray) -> dict[str, float]:
     """Colour and texture statistics of an (n, n, 3) uint8 RGB view."""
     rgb = view.astype(np.float32)

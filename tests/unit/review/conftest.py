@@ -42,6 +42,7 @@ WOOD_PAYLOAD = {
               {"taxon": "Cedrela", "genus": "Cedrela", "probability": 0.12, "cites_appendix": "II"}],
     "abstained": True, "recommendation": "expert_review", "declared_species": "Khaya ivorensis",
     "declared_match": None, "cites_appendix": None,
+    "reasons": [{"code": "abstained_not_wood_like", "message": "a photo does not look like an end-grain photo of wood"}],
 }
 DOCUMENT_PAYLOAD = {"doc_type": "invoice", "discrepancies": [
     {"field": "total_value", "severity": "high", "message": "invoice total differs from the declaration"}]}

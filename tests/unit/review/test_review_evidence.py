@@ -36,7 +36,9 @@ def test_wood_case_shows_images_and_notes_and_exports_a_genus_label(app, client,
         sha = app.state.blob_store.put(image)
         screening = WoodScreening(id="wood-1", status="analysed", declaration_no="224820261000000001",
                                   declared_species="Khaya ivorensis", n_images=1, api_key_id=_key_id(session),
-                                  request_sha256="0" * 64, abstained=True)
+                                  request_sha256="0" * 64, abstained=True,
+                                  result={"images": [{"position": 0, "call": None, "abstain_reason": "not_wood_like",
+                                                      "gate": {"passed": False, "failures": ["colour_not_class"]}}]})
         screening.images = [WoodScreeningImage(position=0, image_sha256=sha, image_format="png", width=48,
                                                height=64)]
         session.add(screening)
@@ -48,6 +50,12 @@ def test_wood_case_shows_images_and_notes_and_exports_a_genus_label(app, client,
     assert client.get(f"/v1/review/cases/{case_id}/wood/images/1", headers=key).status_code == 404
     page = client.get(f"/review/cases/{case_id}", headers=key).text
     assert "Swietenia (Meliaceae)" in page and 'list="genus-options"' in page
+    # Why the model abstained, for the whole screening and per photo, with the gate's check in words.
+    assert detail["wood"]["reasons"] == [{"code": "abstained_not_wood_like",
+                                          "message": "a photo does not look like an end-grain photo of wood"}]
+    (photo,) = detail["wood"]["photos"]
+    assert photo["abstain_reason"] == "not_wood_like" and photo["gate"][0]["code"] == "colour_not_class"
+    assert "not the colour of the timber the model called it" in page and "abstained_not_wood_like" in page
 
     decided = client.post(f"/v1/review/cases/{case_id}/decision", headers=key, json={
         "decision": "confirm", "comment": "ring-porous, not Khaya", "labels": {"genus": "Swietenia"}}).json()
