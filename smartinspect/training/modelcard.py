@@ -81,7 +81,7 @@ def _selection_lines(selection: dict) -> str:
 
 _OUTLIER_WORDS = {"chimera": "chimera timbers", "swap": "one-group swaps",
                   "shift": "one-feature shifts (a known taxon with one feature outside its range or removed)",
-                  "texture": "wood-coloured textures"}
+                  "texture": "wood-coloured textures", "plain": "plain wood-coloured surfaces"}
 
 
 def _outlier_kinds(data: dict) -> str:

@@ -24,7 +24,7 @@ def datagen_wood_cmd(
     open_set: Annotated[str, typer.Option(help="open-set genera: 'test' (evaluation) or 'validation' (choosing the "
                                                "open-set rule)")] = "test",
     outlier_kinds: Annotated[str, typer.Option(help="comma-separated outlier kinds: chimera, swap, shift, "
-                                                    "texture")] = "chimera,swap,texture",
+                                                    "texture, plain")] = "chimera,swap,texture",
     size: Annotated[int, typer.Option(min=128, max=2048, help="image side in pixels")] = 384,
     workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
 ) -> None:

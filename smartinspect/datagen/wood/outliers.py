@@ -31,7 +31,7 @@ from smartinspect.datagen.wood.genera import KNOWN
 from smartinspect.datagen.wood.render import render_end_grain
 from smartinspect.datagen.wood.structure import smooth_noise
 
-OUTLIER_KINDS = ("chimera", "swap", "shift", "texture")
+OUTLIER_KINDS = ("chimera", "swap", "shift", "texture", "plain")
 DEFAULT_OUTLIER_KINDS = ("chimera", "swap", "texture")  # what a recipe gets unless it names its kinds
 
 
@@ -227,6 +227,22 @@ def render_texture(rng: np.random.Generator, size: int) -> np.ndarray:
     return np.clip(base * shade[..., None], 0, 1)
 
 
+def render_plain(rng: np.random.Generator, size: int) -> np.ndarray:
+    """(size, size, 3) float32 RGB 0-1: a plain surface in a timber's colour, with no anatomy and none of the
+    texture kind's streaks or specks: gentle shading and a little fine grain. Under a loupe, skin, card, plaster or
+    fine sand look like this, and a network trained only on textures with visible structure can still take such a
+    surface for the least featured timber (docs/wood.md, experiment 15: every accepted non-wood photo is Pinus)."""
+    donor = KNOWN[int(rng.integers(0, len(KNOWN)))]
+    light, dark = np.asarray(donor.colour_light, np.float32), np.asarray(donor.colour_dark, np.float32)
+    base = (light + rng.uniform(0, 1) * (dark - light)) / 255
+    shade = np.ones((size, size), np.float32)
+    for _ in range(int(rng.integers(1, 3))):
+        shade += rng.uniform(0.01, 0.08) * smooth_noise(rng, size, int(rng.integers(2, 12)))
+    fine = cv2.GaussianBlur(rng.standard_normal((size, size), dtype=np.float32), (0, 0), rng.uniform(0.5, 2.0))
+    shade += rng.uniform(0.005, 0.05) * fine / (fine.std() + 1e-6)
+    return np.clip(base * shade[..., None], 0, 1)
+
+
 _ANATOMY_MAKERS = {"chimera": chimera_anatomy, "swap": swap_anatomy, "shift": shift_anatomy}
 
 
@@ -236,8 +252,8 @@ def render_outlier(rng: np.random.Generator, kind: str, *, size: int) -> tuple[b
         anatomy, donors = _ANATOMY_MAKERS[kind](rng)
         image = render_end_grain(rng, anatomy, size=size)
         return image.jpeg, image.params | {"kind": kind, "donors": donors}
-    if kind == "texture":
-        rgb, camera = photograph(rng, render_texture(rng, size))
+    if kind in ("texture", "plain"):
+        rgb, camera = photograph(rng, (render_texture if kind == "texture" else render_plain)(rng, size))
         jpeg, quality = jpeg_roundtrip(rng, rgb)
         return jpeg, {"kind": kind, "camera": camera, "jpeg_quality": quality}
     raise ValueError(f"unknown outlier kind {kind!r}; valid: {', '.join(OUTLIER_KINDS)}")

@@ -122,6 +122,26 @@ def test_outlier_chimeras_carry_their_own_anatomy_and_textures_none() -> None:
     assert "anatomy_descriptor" not in texture
 
 
+def test_plain_outliers_are_wood_coloured_and_flatter_than_the_textures() -> None:
+    """The plain kind: surfaces with the colours of timber and less band-pass structure than the texture kind."""
+    import cv2
+
+    from smartinspect.datagen.wood.outliers import render_outlier
+    from smartinspect.wood.gate import view_statistics
+    from smartinspect.wood.preprocess import analysis_view
+
+    def stats(kind: str, seed: int) -> dict:
+        jpeg, params = render_outlier(np.random.default_rng(seed), kind, size=256)
+        assert params["kind"] == kind and "anatomy_descriptor" not in params
+        bgr = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+        return view_statistics(analysis_view(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), 256))
+
+    plain = [stats("plain", s) for s in range(12)]
+    texture = [stats("texture", s) for s in range(12)]
+    assert np.median([p["structure"] for p in plain]) < np.median([t["structure"] for t in texture])
+    assert all(-40 < p["hue"] < 70 and p["chroma"] > 0.05 for p in plain)
+
+
 def test_shift_outliers_move_one_feature_outside_the_base_range_or_remove_it() -> None:
     from smartinspect.datagen.wood.outliers import _has, _span, shift_anatomy
 
