@@ -30,16 +30,12 @@ from smartinspect.wood.gate import calibrate_gate, view_statistics
 from smartinspect.wood.taxa import load_taxa
 
 
-def outcomes(classifier, dataset: Path, rows: list[dict], side: int) -> list[dict]:
-    """Per photo: the called class, whether the package (without per-class checks) abstained, gate statistics."""
+def outcomes(classifier, dataset: Path, rows: list[dict]) -> list[dict]:
+    """Per photo, through the served path: the called class, whether the package (without per-class checks)
+    abstained, and the gate's statistics of its view."""
     taxa = classifier.params.taxa
-    views = load_views(dataset, rows[0]["split"], taxa=list(taxa), side=side,
-                       cache_dir=get_settings().data_dir / "cache" / "wood")
-    wanted = {r["file"] for r in rows}
-    stats = [view_statistics(v) for v, r in zip(views.views, views.rows, strict=True) if r["file"] in wanted]
-    decided = run_photos(classifier, dataset, rows, table=load_taxa())
-    return [{**s, "top": taxa[int(np.argmax(o.probabilities))], "abstained": o.abstained}
-            for s, o in zip(stats, decided, strict=True)]
+    return [{**o.gate, "top": taxa[int(np.argmax(o.probabilities))], "abstained": o.abstained}
+            for o in run_photos(classifier, dataset, rows, table=load_taxa())]
 
 
 def main() -> None:
@@ -65,10 +61,10 @@ def main() -> None:
     def rows(folder: Path, split: str, name: str | None = None) -> list[dict]:
         return [r for r in read_index(folder) if r["split"] == split and (name is None or r["name"] == name)]
 
-    known = (outcomes(classifier, Path(d["train_dir"]), rows(Path(d["train_dir"]), "val"), side)
-             + outcomes(classifier, Path(d["calibration_dir"]), rows(Path(d["calibration_dir"]), "test"), side))
-    nonwood = outcomes(classifier, probe, rows(probe, "ood", "photo"), side)
-    unknown = outcomes(classifier, Path(d["open_set_val_dir"]), rows(Path(d["open_set_val_dir"]), "open_set"), side)
+    known = (outcomes(classifier, Path(d["train_dir"]), rows(Path(d["train_dir"]), "val"))
+             + outcomes(classifier, Path(d["calibration_dir"]), rows(Path(d["calibration_dir"]), "test")))
+    nonwood = outcomes(classifier, probe, rows(probe, "ood", "photo"))
+    unknown = outcomes(classifier, Path(d["open_set_val_dir"]), rows(Path(d["open_set_val_dir"]), "open_set"))
     glob = calibrate_gate(train_stats).min_structure
     print(f"{len(known)} held-out known photos ({sum(not o['abstained'] for o in known)} accepted), "
           f"{len(nonwood)} probe photos ({sum(not o['abstained'] for o in nonwood)} accepted), "

@@ -6,8 +6,9 @@ Photos go through exactly the serving path (decode_photo -> analysis_view -> ONN
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -71,6 +72,7 @@ class PhotoOutcome:
     abstain_reason: str | None
     call: str | None
     anatomy: float | None = None
+    gate: dict[str, Any] = field(default_factory=dict)  # the gate's verdict and the view's statistics
 
     def scores(self) -> dict[str, float]:
         return open_set_scores(self.distance, self.energy, self.knn, self.anatomy)
@@ -92,7 +94,7 @@ def run_photos(classifier: WoodClassifier, dataset_dir: Path, rows: Sequence[dic
             decision = call_image(0, s, params.wood_likeness(view, s), params, table)
             out.append(PhotoOutcome(row["name"], row["kind"], np.asarray(s.probabilities), s.open_set_distance,
                                     s.energy, s.knn, decision.abstained, decision.abstain_reason, decision.call,
-                                    s.anatomy))
+                                    s.anatomy, decision.gate))
     return out
 
 

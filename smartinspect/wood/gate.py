@@ -187,23 +187,25 @@ def calibrate_gate(stats: list[dict[str, float]], *, margin: float = 0.25, struc
 
     With ``classes`` (the class of each photo of ``class_stats``; default ``stats``), each class also gets the hue and
     chroma range of its own photos, widened by ``class_margin``: ``class_colour``."""
-    def col(key: str) -> np.ndarray:
-        return np.array([s[key] for s in stats], np.float64)
+    def widened(key: str) -> tuple[float, float]:
+        return _widened([s[key] for s in stats], margin)
 
-    def low(key: str) -> float:
-        return _widened(col(key), margin)[0]
-
-    def high(key: str) -> float:
-        return _widened(col(key), margin)[1]
-
+    colour = _colour_range(stats, margin)
     return GateThresholds(
-        min_valid_fraction=max(0.05, low("valid_fraction")), max_gray_fraction=min(0.95, high("gray_fraction")),
-        max_bright_fraction=min(0.95, high("bright_fraction")),
-        hue_range=(low("hue"), high("hue")), chroma_range=(max(0.0, low("chroma")), min(1.0, high("chroma"))),
-        min_autocorrelation=max(0.0, low("autocorrelation")),
-        min_structure=float(np.quantile(col("structure"), structure_quantile)),
+        min_valid_fraction=max(0.05, widened("valid_fraction")[0]),
+        max_gray_fraction=min(0.95, widened("gray_fraction")[1]),
+        max_bright_fraction=min(0.95, widened("bright_fraction")[1]),
+        hue_range=colour.hue_range, chroma_range=colour.chroma_range,
+        min_autocorrelation=max(0.0, widened("autocorrelation")[0]),
+        min_structure=float(np.quantile([s["structure"] for s in stats], structure_quantile)),
         class_colour=_class_colours(class_stats if class_stats is not None else stats, classes, class_margin),
     )
+
+
+def _colour_range(stats: Sequence[dict[str, float]], margin: float) -> ClassColour:
+    """The widened hue and chroma range of some photos (all training photos, or one class's)."""
+    lo, hi = _widened([s["chroma"] for s in stats], margin)
+    return ClassColour(_widened([s["hue"] for s in stats], margin), (max(0.0, lo), min(1.0, hi)))
 
 
 def _class_colours(stats: list[dict[str, float]], classes: Sequence[str] | None,
@@ -212,10 +214,7 @@ def _class_colours(stats: list[dict[str, float]], classes: Sequence[str] | None,
         return {}
     if len(classes) != len(stats):
         raise ValueError(f"{len(classes)} class names for {len(stats)} photos")
-    names = np.asarray(classes)
-    out = {}
-    for c in sorted(set(classes)):
-        mine = [s for s, n in zip(stats, names, strict=True) if n == c]
-        lo, hi = _widened([s["chroma"] for s in mine], margin)
-        out[str(c)] = ClassColour(_widened([s["hue"] for s in mine], margin), (max(0.0, lo), min(1.0, hi)))
-    return out
+    by_class: dict[str, list[dict[str, float]]] = {}
+    for s, c in zip(stats, classes, strict=True):
+        by_class.setdefault(str(c), []).append(s)
+    return {c: _colour_range(mine, margin) for c, mine in sorted(by_class.items())}

@@ -205,11 +205,16 @@ def shift_anatomy(rng: np.random.Generator) -> tuple[Anatomy, list[str]]:
     raise RuntimeError("no shift unlike every known taxon in 100 draws")
 
 
-def render_texture(rng: np.random.Generator, size: int) -> np.ndarray:
-    """(size, size, 3) float32 RGB 0-1: a wood-coloured surface with no wood anatomy."""
+def _timber_colour(rng: np.random.Generator) -> np.ndarray:
+    """RGB 0-1 of a random known timber, between its light and dark colour."""
     donor = KNOWN[int(rng.integers(0, len(KNOWN)))]
     light, dark = np.asarray(donor.colour_light, np.float32), np.asarray(donor.colour_dark, np.float32)
-    base = (light + rng.uniform(0, 1) * (dark - light)) / 255
+    return (light + rng.uniform(0, 1) * (dark - light)) / 255
+
+
+def render_texture(rng: np.random.Generator, size: int) -> np.ndarray:
+    """(size, size, 3) float32 RGB 0-1: a wood-coloured surface with no wood anatomy."""
+    base = _timber_colour(rng)
     shade = np.ones((size, size), np.float32)
     for _ in range(int(rng.integers(1, 4))):  # smooth variation at a few scales
         shade += rng.uniform(0.03, 0.15) * smooth_noise(rng, size, int(rng.integers(2, 40)))
@@ -232,9 +237,7 @@ def render_plain(rng: np.random.Generator, size: int) -> np.ndarray:
     texture kind's streaks or specks: gentle shading and a little fine grain. Under a loupe, skin, card, plaster or
     fine sand look like this, and a network trained only on textures with visible structure can still take such a
     surface for the least featured timber (docs/wood.md, experiment 15: every accepted non-wood photo is Pinus)."""
-    donor = KNOWN[int(rng.integers(0, len(KNOWN)))]
-    light, dark = np.asarray(donor.colour_light, np.float32), np.asarray(donor.colour_dark, np.float32)
-    base = (light + rng.uniform(0, 1) * (dark - light)) / 255
+    base = _timber_colour(rng)
     shade = np.ones((size, size), np.float32)
     for _ in range(int(rng.integers(1, 3))):
         shade += rng.uniform(0.01, 0.08) * smooth_noise(rng, size, int(rng.integers(2, 12)))
