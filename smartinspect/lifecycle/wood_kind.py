@@ -55,7 +55,8 @@ def gate_metrics(outcomes, params, table) -> dict[str, float]:
     """Gated: ``recall_<genus>`` (known photos accepted with the right genus, at the package's thresholds),
     ``misidentification_rate`` (known photos accepted with a wrong genus, of all known photos: the wood analogue of
     a false alarm; until 2026-11-24 it was of the accepted photos only),
-    ``unknown_accepted_rate`` (open-set and non-wood photos given a call), ``brier`` and ``ece`` of the
+    ``unknown_accepted_rate`` (open-set and non-wood photos given a call), ``nonwood_accepted_rate`` (non-wood
+    photos given a call: the issue asks that they always abstain; since 2026-11-25), ``brier`` and ``ece`` of the
     calibrated class probabilities. Informative: ``genus_top1``, ``known_accepted``."""
     from smartinspect.wood.evaluate import ECE_BINS, summarise, top_confidence
 
@@ -72,6 +73,7 @@ def gate_metrics(outcomes, params, table) -> dict[str, float]:
         None if o.kind != "known" else (not o.abstained and o.call is not None
                                         and table.genus_of(o.call) != table.genus_of(o.name)) for o in outcomes)
     metrics["unknown_accepted_rate"] = EventRate(None if o.kind == "known" else not o.abstained for o in outcomes)
+    metrics["nonwood_accepted_rate"] = EventRate(None if o.kind != "ood" else not o.abstained for o in outcomes)
     # Brier and ECE keep each known photo's share, so the gate can compare two models on paired bootstrap
     # resamples of the same photos (ResampledStatistic).
     if known:

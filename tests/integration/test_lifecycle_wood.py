@@ -44,6 +44,7 @@ def test_tiny_wood_model_is_registered_promoted_and_served(tmp_path):
 
     result = promote(settings, tmp_path / "promote.yaml")
     assert result.promoted and "| recall_Dalbergia |" in result.table and "| unknown_accepted_rate |" in result.table
+    assert "| nonwood_accepted_rate |" in result.table
     served = json.loads((settings.models_dir / "wood-classifier" / "manifest.json").read_text())
     assert served["registry"]["version"] == ref.version and served["registry"]["alias"] == "champion"
     assert resolve_alias(client, "wood-classifier", "champion").version == ref.version
