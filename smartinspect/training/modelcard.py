@@ -111,6 +111,15 @@ def write_wood_card(path: Path, *, cfg, config_path: Path, params: dict, metrics
                        f"`smartinspect train wood --config {config_path}"
                        f"{''.join(f' --from-checkpoint {c}' for c in checkpoints)}` (the network's own training run "
                        f"is in that package's manifest or run folder).\n" if checkpoints else "")
+    joined_from = list(cfg.model.get("joined_from") or [])
+    if joined_from:  # no from-scratch command: the recipes whose networks it joins, then the join
+        retrain = "\n".join([f"smartinspect train wood --config {r}   # its networks: note the run folder" for r in
+                             joined_from] + [f"smartinspect train wood --config {config_path} " + " ".join(
+                                 f"--from-checkpoint <run of {r}>/model.pt" for r in joined_from)
+                             + "   # registers the result as the challenger"])
+    else:
+        retrain = (f"smartinspect train wood --config {config_path}{seed_option}   # registers the result as the "
+                   f"challenger")
     members = int(params.get("members", 1))
     trained_as = "the checkpoints named under Retrain" if checkpoints else \
         f"trained with seeds {cfg.seed}-{cfg.seed + members - 1}"
@@ -202,7 +211,7 @@ ONNX vs PyTorch parity on {parity.get('parity_crops')} validation crops: max |lo
 
 ## Retrain
 ```
-smartinspect train wood --config {config_path}{seed_option}   # registers the result as the challenger
+{retrain}
 smartinspect promote wood                          # gate vs the champion; exports into models/ on a pass
 ```
 {checkpoint_note}

@@ -248,6 +248,9 @@ def train_wood(config_path: Path, *, settings: Settings | None = None,
     the wood-likeness gate) is tried without retraining. The lineage (params, manifest, card) names the checkpoint.
     Several checkpoints of the same recipe (trained with different seeds) make an ensemble (``EnsembleNet``).
 
+    ``model.joined_from`` (a list of recipes): the recipe has no networks of its own; it calibrates the networks
+    of those recipes' runs, given with ``from_checkpoint``, and refuses to train from scratch.
+
     ``model.ensemble`` (default 1): train that many networks, with seeds ``seed``, ``seed + 1``, ..., and serve them
     as one ensemble (``training.wood_model.EnsembleNet``; one ONNX graph).
     """
@@ -255,6 +258,8 @@ def train_wood(config_path: Path, *, settings: Settings | None = None,
     cfg = WoodTrainConfig.from_yaml(config_path)
     if seed is not None:
         cfg = replace(cfg, seed=seed)
+    if cfg.model.get("joined_from") and not from_checkpoint:  # before any data or MLflow run is made
+        raise ValueError(joined_recipe_error(config_path, cfg.model["joined_from"]))
     mlflow = configure_mlflow(settings, cfg.name)
     d, taxa = cfg.data, cfg.taxa
     common = {"taxa": taxa, "size": d.get("size", 384), "workers": d.get("workers", 1)}
@@ -333,6 +338,15 @@ def train_members(cfg: WoodTrainConfig, train: ViewSet, val: ViewSet, mlflow, n_
         members.append(train_network(replace(cfg, seed=cfg.seed + i), train, val, mlflow, n_classes,
                                      outliers=outliers, metric_prefix=f"member{i}_"))
     return EnsembleNet(members).eval()
+
+
+def joined_recipe_error(config_path: Path, recipes: list[str]) -> str:
+    """Why a recipe whose networks are joined from other recipes' runs (``model.joined_from``) cannot be trained
+    from scratch, and the commands that rebuild it."""
+    steps = "; ".join(f"smartinspect train wood --config {r}" for r in recipes)
+    joined = " ".join(f"--from-checkpoint <run of {r}>/model.pt" for r in recipes)
+    return (f"{config_path} joins the networks of other recipes (model.joined_from) and has none of its own to train: "
+            f"train them first ({steps}), then: smartinspect train wood --config {config_path} {joined}")
 
 
 def members_of(net) -> int:

@@ -76,7 +76,7 @@ def evaluate_wood_cmd(
 
 
 def bench_wood_cmd(
-    photos: Annotated[int, typer.Option(min=16, help="photos to time (crops: 4 per photo)")] = 64,
+    photos: Annotated[int, typer.Option(min=16, help="photos to time (each is the served grid of crops, 16 per photo)")] = 64,
     seed: Annotated[int, typer.Option()] = 4242,
     out: Annotated[Path | None, typer.Option(help="write the JSON result here")] = None,
 ) -> None:
