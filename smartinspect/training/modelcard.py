@@ -113,10 +113,11 @@ def write_wood_card(path: Path, *, cfg, config_path: Path, params: dict, metrics
                        f"is in that package's manifest or run folder).\n" if checkpoints else "")
     joined_from = list(cfg.model.get("joined_from") or [])
     if joined_from:  # no from-scratch command: the recipes whose networks it joins, then the join
-        retrain = "\n".join([f"smartinspect train wood --config {r}   # its networks: note the run folder" for r in
-                             joined_from] + [f"smartinspect train wood --config {config_path} " + " ".join(
-                                 f"--from-checkpoint <run of {r}>/model.pt" for r in joined_from)
-                             + "   # registers the result as the challenger"])
+        from smartinspect.training.wood import joined_rebuild_commands
+
+        *steps, join = joined_rebuild_commands(config_path, joined_from)
+        retrain = "\n".join([f"{c}   # its networks: note the run folder" for c in steps]
+                            + [f"{join}   # registers the result as the challenger"])
     else:
         retrain = (f"smartinspect train wood --config {config_path}{seed_option}   # registers the result as the "
                    f"challenger")

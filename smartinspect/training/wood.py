@@ -340,13 +340,19 @@ def train_members(cfg: WoodTrainConfig, train: ViewSet, val: ViewSet, mlflow, n_
     return EnsembleNet(members).eval()
 
 
-def joined_recipe_error(config_path: Path, recipes: list[str]) -> str:
-    """Why a recipe whose networks are joined from other recipes' runs (``model.joined_from``) cannot be trained
-    from scratch, and the commands that rebuild it."""
-    steps = "; ".join(f"smartinspect train wood --config {r}" for r in recipes)
+def joined_rebuild_commands(config_path: Path | str, recipes: list[str]) -> list[str]:
+    """The commands that rebuild a recipe whose networks are joined from other recipes' runs (``model.joined_from``):
+    train each of those recipes, then calibrate their networks together."""
     joined = " ".join(f"--from-checkpoint <run of {r}>/model.pt" for r in recipes)
+    return [f"smartinspect train wood --config {r}" for r in recipes] + [
+        f"smartinspect train wood --config {config_path} {joined}"]
+
+
+def joined_recipe_error(config_path: Path, recipes: list[str]) -> str:
+    """Why a ``model.joined_from`` recipe cannot be trained from scratch, and the commands that rebuild it."""
+    *steps, join = joined_rebuild_commands(config_path, recipes)
     return (f"{config_path} joins the networks of other recipes (model.joined_from) and has none of its own to train: "
-            f"train them first ({steps}), then: smartinspect train wood --config {config_path} {joined}")
+            f"train them first ({'; '.join(steps)}), then: {join}")
 
 
 def members_of(net) -> int:
