@@ -20,8 +20,6 @@ import logging
 import shutil
 from pathlib import Path
 
-import yaml
-
 from smartinspect.lifecycle.feedback import FeedbackSnapshot, WoodFeedbackExample, read_feedback
 from smartinspect.lifecycle.feedback_merge import (
     FeedbackMix,
@@ -33,6 +31,7 @@ from smartinspect.lifecycle.feedback_merge import (
     train_on_merged,
     write_merged_info,
 )
+from smartinspect.training.recipe import load_recipe
 
 log = logging.getLogger(__name__)
 TRAIN_SPLITS = ("train", "val")
@@ -101,7 +100,7 @@ def train_wood_with_feedback(config_path: Path, feedback_dir: Path, *, settings,
     """Merge the snapshot into the recipe's synthetic photos and run the usual training on the merged set."""
     from smartinspect.training.wood import WoodTrainConfig, ensure_dataset, train_wood
 
-    raw = yaml.safe_load(Path(config_path).read_text())
+    raw = load_recipe(config_path)  # the merged recipe is written out whole: no ``extends`` left
     cfg = WoodTrainConfig.from_yaml(config_path)
     share, val_fraction = feedback_options(raw, synthetic_share)
     snapshot = read_feedback(feedback_dir, kind="wood")

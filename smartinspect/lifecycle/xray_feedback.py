@@ -16,7 +16,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import yaml
 
 from smartinspect.lifecycle.feedback import FeedbackSnapshot, XrayFeedbackExample, read_feedback
 from smartinspect.lifecycle.feedback_merge import (
@@ -29,6 +28,7 @@ from smartinspect.lifecycle.feedback_merge import (
     train_on_merged,
     write_merged_info,
 )
+from smartinspect.training.recipe import load_recipe
 from smartinspect.xray.dataset import dataset_fingerprint, iter_scans
 from smartinspect.xray.decode import to_attenuation
 from smartinspect.xray.preprocess import resample_to_pitch
@@ -107,7 +107,7 @@ def train_xray_with_feedback(config_path: Path, feedback_dir: Path, *, settings,
     from smartinspect.datagen.xray.config import XrayGenConfig
     from smartinspect.training.xray import XrayTrainConfig, ensure_dataset, train_xray
 
-    raw = yaml.safe_load(Path(config_path).read_text())
+    raw = load_recipe(config_path)  # the merged recipe is written out whole: no ``extends`` left
     cfg = XrayTrainConfig.from_yaml(config_path)
     share, val_fraction = feedback_options(raw, synthetic_share)
     snapshot = read_feedback(feedback_dir, kind="xray", classes=list(CLASS_NAMES))

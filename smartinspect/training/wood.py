@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from smartinspect.config import Settings, get_settings
 from smartinspect.training.tracking import configure_mlflow
+from smartinspect.training.recipe import load_recipe, log_recipe
 from smartinspect.training.wood_data import CropSampler, ViewSet, dataset_fingerprint, load_views
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ class WoodTrainConfig:
 
     @classmethod
     def from_yaml(cls, path: Path) -> WoodTrainConfig:
-        raw = yaml.safe_load(Path(path).read_text())
+        raw = load_recipe(path)  # with its ``extends`` chain resolved
         missing = [f for f in cls.__dataclass_fields__ if f not in raw]
         if missing:
             raise ValueError(f"{path}: training config lacks {missing}")
@@ -288,7 +288,7 @@ def train_wood(config_path: Path, *, settings: Settings | None = None,
     with mlflow.start_run(run_name=run_dir.name) as run:
         mlflow.log_params({"config": str(config_path), "seed": cfg.seed, **_flat("model", cfg.model),
                            **_flat("data", {k: v for k, v in d.items() if k != "taxa"}), "classes": len(taxa)})
-        mlflow.log_artifact(str(config_path))
+        log_recipe(mlflow, config_path)
         lineage = {"train_dataset_sha256": dataset_fingerprint(train_dir), "train_generator_seed": d["train_seed"],
                    "train_photos": len(train.views), "val_photos": len(val.views)}
         if seed is not None:

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from smartinspect.config import Settings, get_settings
 from smartinspect.training.tracking import configure_mlflow, configure_ultralytics
+from smartinspect.training.recipe import load_recipe, log_recipe
 from smartinspect.training.xray_data import build_tile_dataset
 from smartinspect.datagen.xray.config import XrayGenConfig
 from smartinspect.xray.dataset import dataset_fingerprint
@@ -38,7 +38,7 @@ class XrayTrainConfig:
 
     @classmethod
     def from_yaml(cls, path: Path) -> XrayTrainConfig:
-        raw = yaml.safe_load(Path(path).read_text())
+        raw = load_recipe(path)  # with its ``extends`` chain resolved
         missing = [f for f in cls.__dataclass_fields__ if f not in raw]
         if missing:
             raise ValueError(f"{path}: training config lacks {missing}")
@@ -138,7 +138,7 @@ def train_xray(config_path: Path, *, settings: Settings | None = None) -> Path:
     with mlflow.start_run(run_name=run_dir.name) as run:
         mlflow.log_params({"config": str(config_path), "seed": cfg.seed, **_flat("model", cfg.model),
                            **_flat("tiles", cfg.tiles), **_flat("data", data)})
-        mlflow.log_artifact(str(config_path))
+        log_recipe(mlflow, config_path)
         lineage = {"train_dataset_sha256": dataset_fingerprint(train_dir),
                    "test_dataset_sha256": dataset_fingerprint(test_dir),
                    "train_generator_seed": data["train_seed"], "test_generator_seed": data["test_seed"]}
