@@ -240,15 +240,18 @@ def choose_open_set_rule(known: list, unknown: list, *, acceptance: float, taxa:
 def export_with_open_set_head(cfg: WoodTrainConfig, net, train: ViewSet, val: ViewSet, staging: Path,
                               outliers: ViewSet | None = None):
     """Temperature (validation), class Gaussians and k-NN bank (training crops), the anatomy head when
-    ``operating.anatomy_score`` is set, ONNX export, parity.
+    ``operating.anatomy_score`` is set, ONNX export, parity. The network is rounded to float16 values first and
+    the open-set statistics after they are fitted (float16 storage: smartinspect.training.wood_export), so that
+    everything calibrated here sees the values the package stores.
 
     Returns (the export wrapper, the temperature, the parity and anatomy-fit figures).
     """
-    from smartinspect.training.wood_export import check_parity, export_onnx
+    from smartinspect.training.wood_export import check_parity, export_onnx, round_to_float16
     from smartinspect.training.wood_model import ExportWrapper
     from smartinspect.wood.preprocess import grid_crops, to_batch
 
     crop, grid = cfg.model["crop"], cfg.model.get("grid", 2)
+    round_to_float16(net)
     val_logits, _ = image_outputs(net, val.views, crop=crop, grid=grid)
     temperature = fit_temperature(val_logits, val.labels)
     per_class = cfg.operating.get("gaussian_photos_per_class", 60)
@@ -260,6 +263,7 @@ def export_with_open_set_head(cfg: WoodTrainConfig, net, train: ViewSet, val: Vi
         anatomy, report = fit_anatomy_head(net, train, outliers, crops, crop=crop, grid=grid, seed=cfg.seed,
                                            n_classes=len(cfg.taxa))
     wrapper = ExportWrapper(net, means, precision, bank, k=cfg.operating.get("knn_k", 5), anatomy=anatomy).eval()
+    round_to_float16(wrapper)
     export_onnx(wrapper, staging / "model.onnx", crop=crop)
     sample = np.concatenate([to_batch(grid_crops(v, crop, grid)) for v in val.views[:8]])
     return wrapper, temperature, check_parity(wrapper, staging / "model.onnx", sample) | report
@@ -344,8 +348,10 @@ def calibrate_export_and_package(*, cfg: WoodTrainConfig, config_path: Path, net
                        "open_set.per_class": bool(params["open_set"].get("per_class"))})
     import torch  # the eager network with its open-set head: for the ONNX-vs-eager benchmark; never served
 
+    from smartinspect.training.wood_export import float16_state
+
     torch.save({"arch": m["arch"], "taxa": taxa, "knn_k": wrapper.k, "members": members_of(net),
-                "wrapper_state_dict": wrapper.state_dict()}, staging / "model.pt")
+                "wrapper_state_dict": float16_state(wrapper.state_dict())}, staging / "model.pt")
     # After model.pt: the registered package is what `promote` exports into models/, and the benchmark and the
     # parity test need the eager network there (a promotion from a package logged without it dropped it).
     mlflow.log_artifacts(str(staging), artifact_path="package")

@@ -56,6 +56,18 @@ def test_tiny_training_run_produces_a_servable_tracked_package(tiny_config, sett
     assert {"select_distance_unknown_abstained", "select_knn_energy_known_accepted",
             "select_knn_anatomy_per_class_unknown_abstained"} <= set(manifest["metrics"]["open_set_selection"])
     assert parity["parity_max_abs_knn"] < 1e-3
+    # float16 storage, float32 compute: lossless once the values are rounded, so the graph matches the eager
+    # network to float32 rounding (batch norm kept as nodes, not folded into rounded convolution weights)
+    assert parity["parity_max_abs_logit"] < 1e-4
+    import onnx
+    import torch
+
+    graph = onnx.load(str(package / "model.onnx")).graph
+    stored = [i.data_type for i in graph.initializer if np.prod(i.dims) >= 16]
+    assert stored.count(onnx.TensorProto.FLOAT16) > 0.9 * len(stored)  # the rest: beyond float16's range
+    state = torch.load(package / "model.pt", map_location="cpu", weights_only=True)["wrapper_state_dict"]
+    weights = [v for k, v in state.items() if k.startswith("net.") and v.is_floating_point()]
+    assert {v.dtype for v in weights} == {torch.float16}
     # the recipe asks for the anatomy head: fitted on known photos and outliers, in the graph, eager == ONNX
     assert manifest["outputs"] == ["logits", "features", "distance", "knn", "anatomy"]
     assert parity["parity_max_abs_anatomy"] < 1e-2 and parity["anatomy_descriptors"] > 10
