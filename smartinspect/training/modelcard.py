@@ -128,11 +128,18 @@ def write_wood_card(path: Path, *, cfg, config_path: Path, params: dict, metrics
                      f"Lakshminarayanan et al. 2017): the graph averages their logits and concatenates "
                      f"their features, on which the open-set heads are fitted; {members}x the inference of one."
                      if members > 1 else "")
-    per_class_note = (f", with a reference and threshold per predicted class ({len(rule['per_class'])} classes; "
-                      f"the manifest lists them), so that every class keeps the same share of its own validation "
-                      f"photos; eligible rules keep at least "
-                      f"{cfg.operating.get('open_set_min_class_acceptance', MIN_CLASS_ACCEPTANCE):.0%} of every class"
-                      if rule.get("per_class") else "")
+    floor = cfg.operating.get('open_set_min_class_acceptance', MIN_CLASS_ACCEPTANCE)
+    lifted = sorted(rule.get("per_class") or {})
+    if cfg.operating.get("open_set_floored") and 0 < len(lifted) < len(params["taxa"]):  # floored_rule_at's kind
+        per_class_note = (f"; one global threshold, except for the classes it would keep below {floor:.0%} of their "
+                          f"own validation photos ({', '.join(lifted)}), lifted to that floor by their own reference "
+                          f"and threshold (the manifest lists them)")
+    elif lifted:
+        per_class_note = (f", with a reference and threshold per predicted class ({len(lifted)} classes; "
+                          f"the manifest lists them), so that every class keeps the same share of its own validation "
+                          f"photos; eligible rules keep at least {floor:.0%} of every class")
+    else:
+        per_class_note = ""
     parity = metrics["parity"]
     anatomy_note = (f"; `anatomy` (in the graph) maps the crop features to {int(parity['anatomy_descriptors'])} "
                     f"standardised anatomy descriptors (ridge regression fitted on training crops and chimera/swap "

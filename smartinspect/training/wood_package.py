@@ -206,29 +206,86 @@ def _rule_at(name: str, known: list, acceptance: float, *, taxa: list[str] | Non
     return rule(hi)
 
 
+def floored_rule_at(name: str, known: list, acceptance: float, *, taxa: list[str], floor: float) -> OpenSetRule:
+    """One global threshold (as ``_rule_at`` without taxa), except for the classes it would keep below ``floor``
+    of their own photos: each of those gets its own threshold, its own quantile just high enough to keep
+    ``floor`` of its photos; the global quantile is then set so that ``acceptance`` of all known photos pass.
+
+    Per-class thresholds at equal shares (``class_spread: quantile``) tighten the classes whose photos sit well
+    inside the known region as much as the loose ones; this rule keeps the tightest threshold the floor allows for
+    every class. The floor is measured as the selection and the promotion gate measure it: a class's own photos
+    (by their true class), with thresholds applied by predicted class, as served."""
+    scores = name.split("+")
+    x = np.array([[o.scores()[s] for s in scores] for o in known])  # (n, scores)
+    predicted = np.array([top_class(o.probabilities, taxa) for o in known])
+    truth = np.array([o.name for o in known])
+    reference = {s: float(np.median(x[:, j])) for j, s in enumerate(scores)}
+    groups = [t for t in taxa if (predicted == t).sum() >= MIN_CLASS_PHOTOS]
+
+    def passes(rows: np.ndarray, ref: dict[str, float], thr: dict[str, float]) -> np.ndarray:
+        r = np.array([ref[s] for s in scores])
+        return ((rows - r) / (np.array([thr[s] for s in scores]) - r)).max(axis=1) <= 1.0
+
+    def values(rows: np.ndarray) -> dict[str, np.ndarray]:
+        return {s: rows[:, j] for j, s in enumerate(scores)}
+
+    def rule(q: float) -> OpenSetRule:
+        glob = _quantile_thresholds(values(x), reference, q)
+        kept = passes(x, reference, glob)
+        per_class = {}
+        for t in groups:
+            own, mine = predicted == t, truth == t
+            if not mine.any() or kept[mine].mean() >= floor:
+                continue
+            centre = {s: float(np.median(x[own, j])) for j, s in enumerate(scores)}
+            lo, hi = q, 1.0
+            for _ in range(30):  # the smallest own quantile that keeps ``floor`` of the class's photos
+                mid = (lo + hi) / 2
+                trial = kept.copy()
+                trial[own] = passes(x[own], centre, _quantile_thresholds(values(x[own]), centre, mid))
+                lo, hi = (mid, hi) if trial[mine].mean() < floor else (lo, mid)
+            thr = _quantile_thresholds(values(x[own]), centre, hi)
+            kept[own] = passes(x[own], centre, thr)
+            per_class[t] = {"reference": centre, "threshold": thr}
+        return OpenSetRule(name, reference, glob, per_class)
+
+    lo, hi = 0.5, 1.0  # the global quantile: the classes lifted to the floor leave room below ``acceptance``
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        r = rule(mid)
+        share = np.mean([r.value(o.scores(), t) <= 1.0 for o, t in zip(known, predicted, strict=True)])
+        lo, hi = (mid, hi) if share < acceptance else (lo, mid)
+    return rule(hi)
+
+
 def choose_open_set_rule(known: list, unknown: list, *, acceptance: float, taxa: list[str],
                          min_class_acceptance: float = MIN_CLASS_ACCEPTANCE,
                          combinations: tuple[str, ...] = SCORE_COMBINATIONS,
-                         class_spread: str = "iqr") -> tuple[OpenSetRule, dict[str, float]]:
+                         class_spread: str = "iqr", floored: bool = False) -> tuple[OpenSetRule, dict[str, float]]:
     """The score (or pair of scores), with one global threshold or one per predicted class, that abstains on the
     most validation unknowns while accepting ``acceptance`` of the validation photos of known classes and at least
     ``min_class_acceptance`` of every class's own photos (if no rule keeps that floor: the one whose worst class is
     best). The unknowns are the validation open-set genera (never the test genera); thresholds come from the known
-    photos only."""
+    photos only. ``floored`` (operating.open_set_floored): each score is also tried as a global threshold with
+    the floor kept by own thresholds for the classes below it (``floored_rule_at``)."""
     report: dict[str, float] = {}
     candidates = []
     known_top = [top_class(o.probabilities, taxa) for o in known]
     unknown_top = [top_class(o.probabilities, taxa) for o in unknown]
     names = np.array([o.name for o in known])
+    variants = (False, True, "floored") if floored else (False, True)
     for name in combinations:
-        for per_class in (False, True):
-            rule = _rule_at(name, known, acceptance, taxa=taxa if per_class else None, class_spread=class_spread)
+        for per_class in variants:
+            if per_class == "floored":
+                rule = floored_rule_at(name, known, acceptance, taxa=taxa, floor=min_class_acceptance)
+            else:
+                rule = _rule_at(name, known, acceptance, taxa=taxa if per_class else None, class_spread=class_spread)
             kept = np.array([rule.value(o.scores(), t) <= 1.0 for o, t in zip(known, known_top, strict=True)])
             accepted = float(kept.mean())
             worst = min(float(kept[names == t].mean()) for t in set(names))
             rejected = float(np.mean([rule.value(o.scores(), t) > 1.0
                                       for o, t in zip(unknown, unknown_top, strict=True)])) if unknown else 0.0
-            key = name.replace("+", "_") + ("_per_class" if per_class else "")
+            key = name.replace("+", "_") + {False: "", True: "_per_class", "floored": "_floored"}[per_class]
             report |= {f"select_{key}_known_accepted": accepted, f"select_{key}_worst_class_accepted": worst,
                        f"select_{key}_unknown_abstained": rejected}
             candidates.append((worst >= min_class_acceptance, rejected if worst >= min_class_acceptance else worst,
@@ -317,7 +374,8 @@ def calibrate_export_and_package(*, cfg: WoodTrainConfig, config_path: Path, net
     combinations = SCORE_COMBINATIONS + (ANATOMY_COMBINATIONS if wrapper.anatomy is not None else ())
     rule, selection = choose_open_set_rule(known_out, unknown_out, acceptance=op["open_set_quantile"], taxa=taxa,
                                            min_class_acceptance=floor, combinations=combinations,
-                                           class_spread=op.get("open_set_class_spread", "iqr"))
+                                           class_spread=op.get("open_set_class_spread", "iqr"),
+                                           floored=bool(op.get("open_set_floored", False)))
     selection["threshold_photos"] = float(len(known_out))
     params["open_set"] = rule.to_dict()
     write_manifest(staging, params=params, metrics={}, **common)

@@ -105,11 +105,16 @@ def test_tiny_training_run_produces_a_servable_tracked_package(tiny_config, sett
     assert f"--from-checkpoint {checkpoints[0]}" in (package / "MODEL_CARD.md").read_text()
     # A model package's model.pt (the network inside the export wrapper) is accepted too: the served model's own
     # network can be re-calibrated.
+    # With the floored global rules offered too (operating.open_set_floored), as the selection's third variant.
     packaged = tmp_path / "packaged-model.pt"
     shutil.copy(package / "model.pt", packaged)
+    floored = yaml.safe_load(tiny_config.read_text())
+    floored["operating"]["open_set_floored"] = True
+    tiny_config.write_text(yaml.safe_dump(floored))
     third = json.loads((train_wood(tiny_config, settings=settings, from_checkpoint=packaged)
                         / "manifest.json").read_text())
     assert third["metrics"]["test"]["class_top1"] == test["class_top1"]
+    assert "select_distance_anatomy_floored_unknown_abstained" in third["metrics"]["open_set_selection"]
     wrong = yaml.safe_load(tiny_config.read_text())
     wrong["data"]["taxa"] = wrong["data"]["taxa"][:3]
     tiny_config.write_text(yaml.safe_dump(wrong))

@@ -87,3 +87,27 @@ def test_a_heavier_tailed_class_keeps_its_share_with_a_tail_aware_spread_or_its_
     assert shares["iqr"]["Quercus"] < 0.92 < min(shares["iqr"]["Cedrela"], shares["iqr"]["Khaya"])
     assert shares["upper"]["Quercus"] > shares["iqr"]["Quercus"]  # somewhat: q90 is not yet the far tail
     assert min(shares["quantile"].values()) >= 0.94
+
+
+def test_a_floored_global_threshold_lifts_only_the_classes_below_the_floor() -> None:
+    """operating.open_set_floored: one global threshold, and own thresholds only for the classes it would keep
+    below the floor, at the floor. The variable class's threshold is then tighter than with equal shares per class
+    at the same overall acceptance, so more of the unknowns that look like it abstain."""
+    from smartinspect.training.wood_package import floored_rule_at
+
+    known, unknown = photos()
+    rng = np.random.default_rng(7)
+    unknown = [outcome("Betula", "open_set", float(rng.normal(0.39, 0.01)), rng) for _ in range(150)]  # near Cedrela
+    floored = floored_rule_at("knn", known, 0.9, taxa=TAXA, floor=0.85)
+    assert set(floored.per_class) == {"Cedrela"}  # the variable class, alone lifted to the floor
+    assert 0.85 <= acceptance(floored, known, "Cedrela") < 0.87
+    assert abs(acceptance(floored, known) - 0.9) < 0.02
+    equal = _rule_at("knn", known, 0.9, taxa=TAXA, class_spread="quantile")
+    assert acceptance(floored, unknown) < acceptance(equal, unknown) - 0.2
+    rule, report = choose_open_set_rule(known, unknown, acceptance=0.9, taxa=TAXA, min_class_acceptance=0.85,
+                                        floored=True, class_spread="quantile")
+    assert report["select_knn_floored_worst_class_accepted"] >= 0.85
+    assert report["select_knn_floored_unknown_abstained"] > report["select_knn_per_class_unknown_abstained"] + 0.2
+    assert set(rule.per_class) == {"Cedrela"}
+    assert "select_knn_floored_known_accepted" not in choose_open_set_rule(
+        known, unknown, acceptance=0.9, taxa=TAXA, min_class_acceptance=0.85)[1]  # only when the recipe asks
