@@ -229,7 +229,8 @@ def floored_rule_at(name: str, known: list, acceptance: float, *, taxa: list[str
     def values(rows: np.ndarray) -> dict[str, np.ndarray]:
         return {s: rows[:, j] for j, s in enumerate(scores)}
 
-    def rule(q: float) -> OpenSetRule:
+    def rule(q: float) -> tuple[OpenSetRule, np.ndarray]:
+        """The rule at global quantile ``q``, and which known photos it keeps (as ``OpenSetRule.value`` would)."""
         glob = _quantile_thresholds(values(x), reference, q)
         kept = passes(x, reference, glob)
         per_class = {}
@@ -247,15 +248,13 @@ def floored_rule_at(name: str, known: list, acceptance: float, *, taxa: list[str
             thr = _quantile_thresholds(values(x[own]), centre, hi)
             kept[own] = passes(x[own], centre, thr)
             per_class[t] = {"reference": centre, "threshold": thr}
-        return OpenSetRule(name, reference, glob, per_class)
+        return OpenSetRule(name, reference, glob, per_class), kept
 
     lo, hi = 0.5, 1.0  # the global quantile: the classes lifted to the floor leave room below ``acceptance``
     for _ in range(30):
         mid = (lo + hi) / 2
-        r = rule(mid)
-        share = np.mean([r.value(o.scores(), t) <= 1.0 for o, t in zip(known, predicted, strict=True)])
-        lo, hi = (mid, hi) if share < acceptance else (lo, mid)
-    return rule(hi)
+        lo, hi = (mid, hi) if rule(mid)[1].mean() < acceptance else (lo, mid)
+    return rule(hi)[0]
 
 
 def choose_open_set_rule(known: list, unknown: list, *, acceptance: float, taxa: list[str],
@@ -273,19 +272,20 @@ def choose_open_set_rule(known: list, unknown: list, *, acceptance: float, taxa:
     known_top = [top_class(o.probabilities, taxa) for o in known]
     unknown_top = [top_class(o.probabilities, taxa) for o in unknown]
     names = np.array([o.name for o in known])
-    variants = (False, True, "floored") if floored else (False, True)
+    variants = ("global", "per_class", "floored") if floored else ("global", "per_class")
     for name in combinations:
-        for per_class in variants:
-            if per_class == "floored":
+        for variant in variants:
+            if variant == "floored":
                 rule = floored_rule_at(name, known, acceptance, taxa=taxa, floor=min_class_acceptance)
             else:
-                rule = _rule_at(name, known, acceptance, taxa=taxa if per_class else None, class_spread=class_spread)
+                rule = _rule_at(name, known, acceptance, taxa=taxa if variant == "per_class" else None,
+                                class_spread=class_spread)
             kept = np.array([rule.value(o.scores(), t) <= 1.0 for o, t in zip(known, known_top, strict=True)])
             accepted = float(kept.mean())
             worst = min(float(kept[names == t].mean()) for t in set(names))
             rejected = float(np.mean([rule.value(o.scores(), t) > 1.0
                                       for o, t in zip(unknown, unknown_top, strict=True)])) if unknown else 0.0
-            key = name.replace("+", "_") + {False: "", True: "_per_class", "floored": "_floored"}[per_class]
+            key = name.replace("+", "_") + ("" if variant == "global" else f"_{variant}")
             report |= {f"select_{key}_known_accepted": accepted, f"select_{key}_worst_class_accepted": worst,
                        f"select_{key}_unknown_abstained": rejected}
             candidates.append((worst >= min_class_acceptance, rejected if worst >= min_class_acceptance else worst,
