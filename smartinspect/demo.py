@@ -39,7 +39,7 @@ def _demo_keys(settings: Settings, keys_file: Path) -> dict[str, str]:
 
 
 def _samples(folder: Path) -> list[dict]:
-    from smartinspect.datagen.xray import XrayGenConfig, generate_scan
+    from smartinspect.xray.datagen import XrayGenConfig, generate_scan
 
     folder.mkdir(parents=True, exist_ok=True)
     out = []

@@ -229,7 +229,7 @@ def bench_clearance(
     out: Annotated[Path | None, typer.Option(help="write the JSON result here")] = None,
 ) -> None:
     """Declarations assessed per second with the default rules, through the real database (and HTTP)."""
-    from smartinspect.bench.clearance import run_clearance_benchmark
+    from smartinspect.clearance.bench import run_clearance_benchmark
 
     result = run_clearance_benchmark(database_url=database_url, n_batched=declarations, batch=batch,
                                      n_single=single, n_http=http, seed=seed)

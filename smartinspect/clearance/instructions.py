@@ -16,13 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from smartinspect.clearance.audit import EventIn, append_audit_events, canonical_json
-from smartinspect.clearance.domain import (
-    Channel,
-    InstructionKind,
-    InstructionResult,
-    InstructionStatus,
-    roles_for_kind,
-)
+from smartinspect.clearance.domain import Channel, InstructionKind, InstructionResult, InstructionStatus, roles_for_kind
 from smartinspect.clearance.engine import PlannedInstruction, dedupe_key
 from smartinspect.clearance.errors import (
     DeclarationNotFound,

@@ -13,7 +13,7 @@ from smartinspect.config import REPO_ROOT
 
 
 def _layouts(value: str) -> tuple[str, ...]:
-    from smartinspect.datagen.documents.layouts import DEVELOPMENT_LAYOUTS, HELD_OUT_LAYOUTS, LAYOUTS
+    from smartinspect.documents.datagen.layouts import DEVELOPMENT_LAYOUTS, HELD_OUT_LAYOUTS, LAYOUTS
 
     named = {"dev": DEVELOPMENT_LAYOUTS, "held-out": HELD_OUT_LAYOUTS, "all": LAYOUTS}
     layouts = named.get(value) or tuple(v.strip() for v in value.split(",") if v.strip())
@@ -35,8 +35,8 @@ def datagen_documents_cmd(
     workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
 ) -> None:
     """Synthetic customs documents (declaration, invoice, packing list, B/L) with ground truth (docs/datagen-documents.md)."""
-    from smartinspect.datagen.documents.dataset import generate_dataset
-    from smartinspect.datagen.documents.generate import DocGenConfig
+    from smartinspect.documents.datagen.dataset import generate_dataset
+    from smartinspect.documents.datagen.generate import DocGenConfig
 
     try:
         lo, hi = (float(v) for v in strength.split(","))
@@ -57,7 +57,7 @@ def evaluate_documents_cmd(
                           ] = False,
 ) -> None:
     """Field F1, planted-discrepancy detection and false flags on a generated set (real OCR engine by default)."""
-    from smartinspect.datagen.documents.dataset import load_truths
+    from smartinspect.documents.datagen.dataset import load_truths
     from smartinspect.documents.evaluate import run_documents, summarise, verify_consignments, write_report
 
     truths = load_truths(dataset)[:limit]
@@ -98,7 +98,7 @@ def evaluate_invoice_profile_cmd(
     import numpy as np
 
     from smartinspect.config import get_settings
-    from smartinspect.datagen.documents.receipts import STYLES, generate_receipt
+    from smartinspect.documents.datagen.receipts import STYLES, generate_receipt
     from smartinspect.documents.profiles import evaluate_profile
     from smartinspect.ocr.engine import OcrEngine
     from smartinspect.ocr.types import DocumentText
@@ -114,7 +114,7 @@ def evaluate_invoice_profile_cmd(
     result = {"made_receipts": {style: evaluate_profile(s) for style, s in samples.items()}}
     result["made_receipts"]["all"] = evaluate_profile([x for s in samples.values() for x in s])
     if dataset is not None:
-        from smartinspect.datagen.documents.dataset import load_truths
+        from smartinspect.documents.datagen.dataset import load_truths
         from smartinspect.documents.evaluate import read_cached_page
 
         pairs = [(DocumentText([read_cached_page(t, dataset, engine.read_image, cache)], "image/png"),

@@ -66,8 +66,8 @@ class ModelKind:
 
 
 KINDS = {
-    "xray": ModelKind("xray", "xray-detector", "xray-detection", "smartinspect.lifecycle.xray_kind"),
-    "wood": ModelKind("wood", "wood-classifier", "wood-classification", "smartinspect.lifecycle.wood_kind"),
+    "xray": ModelKind("xray", "xray-detector", "xray-detection", "smartinspect.xray.kind"),
+    "wood": ModelKind("wood", "wood-classifier", "wood-classification", "smartinspect.wood.kind"),
 }
 
 

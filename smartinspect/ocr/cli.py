@@ -101,7 +101,7 @@ def bench_ocr_cmd(
     out: Annotated[Path | None, typer.Option(help="write the JSON result here (e.g. docs/bench-ocr.json)")] = None,
 ) -> None:
     """Our OCR engine vs RapidOCR's default `RapidOCR()(page)`: same pages, same model files; speed and accuracy."""
-    from smartinspect.bench.ocr import run_ocr_benchmark
+    from smartinspect.ocr.bench import run_ocr_benchmark
 
     result = run_ocr_benchmark(n_pages=pages, seed=seed, source=source, pages_dir=pages_dir)
     text = json.dumps(result, indent=2, ensure_ascii=False)

@@ -1,6 +1,6 @@
 """The one ONNX Runtime layer: provider choice, sessions, warm-up and the registry of served models."""
 
-from smartinspect.runtime.registry import LoadedModel, ModelRegistry, ModelSpec, TensorSpec, file_sha256
+from smartinspect.runtime.registry import LoadedModel, ModelRegistry, ModelSpec, TensorSpec, file_sha256, load_package
 from smartinspect.runtime.session import OnnxModel, choose_providers
 
 __all__ = [
@@ -11,4 +11,5 @@ __all__ = [
     "TensorSpec",
     "choose_providers",
     "file_sha256",
+    "load_package",
 ]

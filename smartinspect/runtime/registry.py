@@ -101,6 +101,12 @@ class LoadedModel:
         }
 
 
+def load_package(package: Path, *, intra_op_threads: int = 0) -> LoadedModel:
+    """A package folder's model on CPU without warm-up: for evaluation, calibration and probes, not serving."""
+    spec = ModelSpec.from_manifest(package / MANIFEST_NAME)
+    return load_model(spec, providers=["CPUExecutionProvider"], intra_op_threads=intra_op_threads, warm_up=False)
+
+
 def load_model(spec: ModelSpec, *, providers: list[str] | None, intra_op_threads: int, warm_up: bool) -> LoadedModel:
     """Verify the file's sha256 against the manifest, open a session and warm it up."""
     if not spec.file.is_file():

@@ -91,3 +91,9 @@ def upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = 
     settings.ensure_dirs()
     upgrade_database(settings.database_url, revision)
     typer.echo(f"database at {revision}")
+
+
+def register(groups: dict[str, typer.Typer]) -> None:
+    """Add ``keys`` and ``db`` to the CLI (called by smartinspect.cli)."""
+    groups["app"].add_typer(keys_app, name="keys")
+    groups["app"].add_typer(db_app, name="db")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from smartinspect.datagen.cli import parse_splits
+from smartinspect.clitools import parse_splits
 
 
 def datagen_wood_cmd(
@@ -29,7 +29,7 @@ def datagen_wood_cmd(
     workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
 ) -> None:
     """Synthetic end-grain photos through a 10-14x loupe (see docs/datagen-wood.md)."""
-    from smartinspect.datagen.wood.dataset import generate_dataset
+    from smartinspect.wood.datagen.dataset import generate_dataset
 
     path = generate_dataset(out, per_taxon=per_taxon, seed=seed, splits=parse_splits(splits),
                             open_set_per_taxon=open_set_per_taxon, ood_per_kind=ood_per_kind,
@@ -48,11 +48,24 @@ def train_wood_cmd(
     seed: Annotated[int | None, typer.Option(
         min=0, help="instead of the recipe's seed (network initialisation, crop sampling; the data keep theirs): "
                     "retrain the same recipe with several seeds to see how far the figures move")] = None,
+    with_feedback: Annotated[Path | None, typer.Option(help="expert feedback snapshot to merge (docs/lifecycle.md)")] = None,
+    synthetic_share: Annotated[float | None, typer.Option(help="with feedback: min share of synthetic photos")] = None,
 ) -> None:
     """Generate data if needed, train from scratch, calibrate, export ONNX, check parity, evaluate, package."""
-    from smartinspect.training.wood import train_wood
+    from smartinspect.config import get_settings
 
-    typer.echo(f"model package written to {train_wood(config, from_checkpoint=from_checkpoint, seed=seed)}")
+    if with_feedback is not None:
+        if from_checkpoint or seed is not None:
+            raise typer.BadParameter("--with-feedback retrains the recipe; it takes neither --from-checkpoint nor --seed")
+        from smartinspect.wood.train.feedback import train_wood_with_feedback
+
+        package = train_wood_with_feedback(config, with_feedback, settings=get_settings(),
+                                           synthetic_share=synthetic_share)
+    else:
+        from smartinspect.wood.train.pipeline import train_wood
+
+        package = train_wood(config, settings=get_settings(), from_checkpoint=from_checkpoint, seed=seed)
+    typer.echo(f"model package written to {package}")
 
 
 def evaluate_wood_cmd(
@@ -62,8 +75,8 @@ def evaluate_wood_cmd(
 ) -> None:
     """Evaluate the served wood model (models/) on a generated dataset; prints metrics as JSON."""
     from smartinspect.config import get_settings
-    from smartinspect.datagen.wood.dataset import read_index
     from smartinspect.runtime import ModelRegistry
+    from smartinspect.wood.datagen.dataset import read_index
     from smartinspect.wood.evaluate import run_photos, summarise
     from smartinspect.wood.inferencer import WOOD_TASK, WoodClassifier
     from smartinspect.wood.taxa import load_taxa
@@ -81,7 +94,7 @@ def bench_wood_cmd(
     out: Annotated[Path | None, typer.Option(help="write the JSON result here")] = None,
 ) -> None:
     """Images/s through ONNX Runtime vs the same model in PyTorch eager, at batch 1 and batch 16."""
-    from smartinspect.bench.wood import run_wood_benchmark
+    from smartinspect.wood.bench import run_wood_benchmark
 
     text = json.dumps(run_wood_benchmark(n_photos=photos, seed=seed), indent=2)
     if out:
@@ -89,9 +102,23 @@ def bench_wood_cmd(
     typer.echo(text)
 
 
+def probe_wood_cmd(
+    package: Annotated[list[Path], typer.Option(exists=True, file_okay=False, help="a model package folder; repeat "
+                                                "it to compare packages")],
+    seed: Annotated[int, typer.Option(help="generator seed (not the test seed 2026)")] = 5000,
+    photos: Annotated[int, typer.Option(min=1, help="non-wood photos per kind to draw")] = 220,
+) -> None:
+    """Non-wood photos off the test set: how many each package accepts as wood, per scene (docs/wood.md)."""
+    from smartinspect.wood.probe import probe_nonwood
+
+    for line in probe_nonwood(package, seed=seed, photos=photos):
+        typer.echo(line)
+
+
 def register(groups: dict[str, typer.Typer]) -> None:
     """Add the wood commands to the shared CLI groups (called by smartinspect.cli)."""
     groups["datagen"].command("wood")(datagen_wood_cmd)
     groups["train"].command("wood")(train_wood_cmd)
     groups["evaluate"].command("wood")(evaluate_wood_cmd)
+    groups["evaluate"].command("wood-probe")(probe_wood_cmd)
     groups["bench"].command("wood")(bench_wood_cmd)

@@ -20,7 +20,6 @@ from smartinspect.wood.preprocess import analysis_view
 from smartinspect.wood.taxa import TaxonTable, load_taxa
 from smartinspect.wood.types import open_set_scores
 
-
 ECE_BINS = 15  # equal-width bins of the top class's probability (Guo et al. 2017)
 
 

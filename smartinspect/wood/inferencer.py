@@ -1,6 +1,6 @@
 """The wood classifier on the shared ONNX Runtime layer: pre_process -> forward -> post_process -> predict.
 
-The ONNX graph (exported by smartinspect.training.wood_export) takes (n, 3, 128, 128) float32 RGB 0-255 crops and
+The ONNX graph (exported by smartinspect.wood.train.export) takes (n, 3, 128, 128) float32 RGB 0-255 crops and
 returns ``logits`` (n, classes), ``features`` (n, d), ``distance`` (n,): the Mahalanobis distance of each crop's
 features to the nearest class mean (tied covariance fitted on the training crops), and ``knn`` (n,): one minus the
 cosine similarity to the k-th nearest training crop; both open-set scores are computed inside the graph. Newer

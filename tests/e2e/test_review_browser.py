@@ -121,7 +121,7 @@ def _keys(server) -> dict[str, str]:
 
 def _scan_3000x1000():
     """A generated 40 ft scan with a concealed compartment, padded with open beam to exactly 3000x1000."""
-    from smartinspect.datagen.xray import XrayGenConfig, generate_scan
+    from smartinspect.xray.datagen import XrayGenConfig, generate_scan
 
     scan = generate_scan(np.random.default_rng(1), XrayGenConfig(scan_height_mm=5000.0), container="40ft",
                          force_empty=False, force_threats=["concealment"])

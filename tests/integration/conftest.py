@@ -31,7 +31,7 @@ def registry(xray_registry):
 @pytest.fixture(scope="session")
 def sample_scans():
     """A few generated scans: 40 ft with a firearm, 20 ft clean, 20 ft empty (declared empty)."""
-    from smartinspect.datagen.xray import XrayGenConfig, generate_scan
+    from smartinspect.xray.datagen import XrayGenConfig, generate_scan
 
     rng = np.random.default_rng(99)
     return {

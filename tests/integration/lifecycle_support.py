@@ -67,8 +67,8 @@ def tiny_promotion_config(root: Path, eval_dir: Path) -> Path:
 
 def write_feedback(out: Path):
     """Three reviewed 20 ft scans as the review UI would export them: two confirmed, one cleared."""
-    from smartinspect.datagen.xray import CLASS_NAMES, XrayGenConfig, generate_scan
     from smartinspect.lifecycle.feedback import XrayFeedbackExample, write_xray_feedback
+    from smartinspect.xray.datagen import CLASS_NAMES, XrayGenConfig, generate_scan
 
     rng = np.random.default_rng(2027)
     examples = []

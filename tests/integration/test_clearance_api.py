@@ -42,7 +42,7 @@ def count(app, model) -> int:
 @pytest.fixture(scope="module")
 def contraband_scan():
     """A 20 ft scan with a concealed compartment that the shipped detector flags INSPECT (seed checked)."""
-    from smartinspect.datagen.xray import XrayGenConfig, generate_scan
+    from smartinspect.xray.datagen import XrayGenConfig, generate_scan
 
     scan = generate_scan(np.random.default_rng(10), XrayGenConfig(), container="20ft", force_empty=False,
                          force_threats=["concealment"])

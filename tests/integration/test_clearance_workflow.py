@@ -8,11 +8,7 @@ from sqlalchemy import func, select, text
 from smartinspect.clearance import service
 from smartinspect.clearance.declarations import DeclarationCreate
 from smartinspect.clearance.engine import random_draw
-from smartinspect.clearance.errors import (
-    DeclarationConflict,
-    InstructionConflict,
-    InstructionForbidden,
-)
+from smartinspect.clearance.errors import DeclarationConflict, InstructionConflict, InstructionForbidden
 from smartinspect.clearance.reports import channel_mix, clearance_times, rule_hit_rates
 from smartinspect.clearance.ruleset import RuleSetInvalid, default_rules_text
 from smartinspect.clearance.rulestore import active_rules, upload_rule_set

@@ -31,7 +31,7 @@ def settings(settings):
 @pytest.fixture(scope="module")
 def consignment():
     """The four documents of one generated consignment whose B/L carries a planted gross-weight mismatch."""
-    from smartinspect.datagen.documents.generate import DocGenConfig, generate_consignment
+    from smartinspect.documents.datagen.generate import DocGenConfig, generate_consignment
 
     config = DocGenConfig(layouts=("kv",), plant_fraction=1.0, plant_kinds=("weight_mismatch",),
                           degradation_mix=(1.0, 0.0, 0.0), zh_fraction=0.0)
@@ -163,8 +163,8 @@ def test_roles(client, make_key, consignment):
 
 
 def test_a_document_left_unprocessed_by_a_crash_is_recovered(settings):
-    from smartinspect.bench.ocr_pages import render_text_page
     from smartinspect.documents.service import DocumentUpload, check_upload, recover_pending_documents, store_document
+    from smartinspect.ocr.bench_pages import render_text_page
     from smartinspect.storage.apikeys import create_api_key
     from smartinspect.storage.blobs import BlobStore
     from smartinspect.storage.db import make_engine, make_session_factory, upgrade_database

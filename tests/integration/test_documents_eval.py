@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from smartinspect.config import REPO_ROOT
-from smartinspect.datagen.documents.generate import DocGenConfig, generate_consignment
+from smartinspect.documents.datagen.generate import DocGenConfig, generate_consignment
 from smartinspect.documents.evaluate import DocEval, summarise, verify_consignments
 from smartinspect.documents.extract import extract_document
 from smartinspect.ocr.types import DocumentText

@@ -52,7 +52,7 @@ def world(tmp_path_factory):
 @pytest.fixture(scope="module")
 def twins(world):
     """`smartinspect train xray --with-feedback` twice, same recipe and seed (once by CLI, once by function)."""
-    from smartinspect.lifecycle.xray_kind import train
+    from smartinspect.xray.kind import train
 
     root = world["root"]
     settings = make_settings(root / "twins")
@@ -114,14 +114,14 @@ def test_same_recipe_and_seed_give_the_same_metrics_and_full_reports(twins, worl
     tags = versions[0].tags
     assert tags["sha256"] == m1["sha256"] and tags["lineage.train_dataset_sha256"]
     assert tags["lineage.data.feedback_snapshot_sha256"] == snapshot.content_sha256
-    assert tags["lineage.generator"].startswith("smartinspect.datagen.xray") and "pitch_mm" in tags[
+    assert tags["lineage.generator"].startswith("smartinspect.xray.datagen") and "pitch_mm" in tags[
         "lineage.generator_config"]
 
 
 def _scan_request():
     import cv2
 
-    from smartinspect.datagen.xray import XrayGenConfig, generate_scan
+    from smartinspect.xray.datagen import XrayGenConfig, generate_scan
 
     scan = generate_scan(np.random.default_rng(5), XrayGenConfig(), container="20ft", force_empty=False,
                          force_threats=["cigarettes"])

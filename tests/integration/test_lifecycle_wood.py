@@ -20,8 +20,8 @@ pytest.importorskip("mlflow", reason="the train extra is not installed")
 def test_tiny_wood_model_is_registered_promoted_and_served(tmp_path):
     from smartinspect.lifecycle.mlflow_registry import open_client, resolve_alias
     from smartinspect.lifecycle.promote import NothingToPromote, promote
-    from smartinspect.lifecycle.wood_kind import train
     from smartinspect.runtime import ModelRegistry
+    from smartinspect.wood.kind import train
 
     recipe = yaml.safe_load((REPO_ROOT / "training" / "wood-tiny.yaml").read_text())
     recipe["data"].update(train_dir=str(tmp_path / "train"), test_dir=str(tmp_path / "test"))
@@ -58,11 +58,11 @@ def test_tiny_wood_model_is_registered_promoted_and_served(tmp_path):
 def test_wood_retrain_with_feedback_merges_the_expert_labels_and_records_the_mix(tmp_path):
     import numpy as np
 
-    from smartinspect.datagen.wood import anatomy_of, render_end_grain
     from smartinspect.lifecycle.feedback import WoodFeedbackExample, write_wood_feedback
     from smartinspect.lifecycle.mlflow_registry import open_client, resolve_alias
-    from smartinspect.lifecycle.wood_kind import train
-    from smartinspect.training.wood_data import load_views
+    from smartinspect.wood.datagen import anatomy_of, render_end_grain
+    from smartinspect.wood.kind import train
+    from smartinspect.wood.train.data import load_views
 
     rng = np.random.default_rng(11)
     examples = []

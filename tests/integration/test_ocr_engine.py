@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from smartinspect.bench.ocr_pages import render_text_page
 from smartinspect.config import Settings
+from smartinspect.ocr.bench_pages import render_text_page
 from smartinspect.ocr.engine import OcrEngine
 from smartinspect.ocr.metrics import char_accuracy
 

@@ -8,10 +8,10 @@ pytest.importorskip("torch", reason="the train extra is not installed")
 
 
 def test_shipped_onnx_matches_pytorch(xray_registry, sample_scans):
-    from smartinspect.training.xray import check_parity
     from smartinspect.xray.decode import to_attenuation
     from smartinspect.xray.preprocess import to_model_input
     from smartinspect.xray.tiling import extract_tiles, tile_grid
+    from smartinspect.xray.train.pipeline import check_parity
 
     loaded = xray_registry.by_task("xray-detection")
     view = to_model_input(to_attenuation(sample_scans["firearm"].high))

@@ -48,7 +48,7 @@ def png(array: np.ndarray) -> bytes:
 
 @pytest.fixture(scope="module")
 def review_scan():
-    from smartinspect.datagen.xray import XrayGenConfig, generate_scan
+    from smartinspect.xray.datagen import XrayGenConfig, generate_scan
 
     return generate_scan(np.random.default_rng(1), XrayGenConfig(), container="20ft", force_empty=False,
                          force_threats=["concealment"])

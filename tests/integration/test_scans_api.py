@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from smartinspect.storage.models import ClearanceFinding, Scan
 
+
 def png_bytes(array: np.ndarray) -> bytes:
     ok, buf = cv2.imencode(".png", array)
     assert ok

@@ -31,7 +31,7 @@ def tiny_config(tmp_path: Path) -> Path:
 
 def test_tiny_training_run_produces_a_servable_tracked_package(tiny_config, settings, tmp_path):
     from smartinspect.runtime import ModelRegistry
-    from smartinspect.training.xray import train_xray
+    from smartinspect.xray.train.pipeline import train_xray
 
     package = train_xray(tiny_config, settings=settings)
     manifest = json.loads((package / "manifest.json").read_text())

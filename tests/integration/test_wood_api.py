@@ -9,12 +9,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from smartinspect.datagen.wood import anatomy_of, render_end_grain
-from smartinspect.datagen.wood.dataset import taxon_key
-from smartinspect.datagen.wood.ood import render_ood
-from smartinspect.datagen.wood.render import DEFAULT_SIZE
 from smartinspect.storage.models import ClearanceFinding
 from smartinspect.storage.models_wood import WoodScreening, WoodScreeningImage
+from smartinspect.wood.datagen import anatomy_of, render_end_grain
+from smartinspect.wood.datagen.dataset import taxon_key
+from smartinspect.wood.datagen.ood import render_ood
+from smartinspect.wood.datagen.render import DEFAULT_SIZE
 
 PAYLOAD_KEYS = {"top_k", "cites_appendix", "abstained", "recommendation", "declared_species", "declared_match"}
 

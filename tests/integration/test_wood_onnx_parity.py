@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from smartinspect.config import REPO_ROOT
-from smartinspect.datagen.wood import anatomy_of, render_end_grain
 from smartinspect.runtime import OnnxModel, file_sha256
+from smartinspect.wood.datagen import anatomy_of, render_end_grain
 from smartinspect.wood.inferencer import WoodModelParams
 from smartinspect.wood.preprocess import analysis_view, grid_crops, to_batch
 
@@ -34,7 +34,7 @@ def test_shipped_package_is_complete_and_consistent() -> None:
 
 def test_onnx_matches_pytorch_eager(crops: np.ndarray) -> None:
     torch = pytest.importorskip("torch", reason="the train extra is not installed")
-    from smartinspect.training.wood_model import ExportWrapper
+    from smartinspect.wood.train.network import ExportWrapper
 
     saved = torch.load(PACKAGE / "model.pt", map_location="cpu", weights_only=True)
     wrapper = ExportWrapper.from_saved(saved)

@@ -33,11 +33,11 @@ def tiny_config(tmp_path: Path) -> Path:
 
 
 def test_tiny_training_run_produces_a_servable_tracked_package(tiny_config, settings, tmp_path) -> None:
-    from smartinspect.datagen.wood import anatomy_of, render_end_grain
-    from smartinspect.datagen.wood.dataset import read_index
     from smartinspect.runtime import ModelRegistry
-    from smartinspect.training.wood import train_wood
+    from smartinspect.wood.datagen import anatomy_of, render_end_grain
+    from smartinspect.wood.datagen.dataset import read_index
     from smartinspect.wood.inferencer import WOOD_TASK, WoodClassifier
+    from smartinspect.wood.train.pipeline import train_wood
 
     package = train_wood(tiny_config, settings=settings, seed=3)  # another seed than the recipe's
     manifest = json.loads((package / "manifest.json").read_text())
@@ -123,8 +123,8 @@ def test_tiny_training_run_produces_a_servable_tracked_package(tiny_config, sett
 
 
 def test_a_dataset_is_reused_for_the_same_recipe_and_regenerated_for_other_outlier_kinds(tmp_path) -> None:
-    from smartinspect.datagen.wood.dataset import read_index
-    from smartinspect.training.wood import ensure_dataset
+    from smartinspect.wood.datagen.dataset import read_index
+    from smartinspect.wood.train.pipeline import ensure_dataset
 
     out = tmp_path / "outliers"
     common = {"taxa": ["Acer"], "per_taxon": 0, "seed": 0, "splits": (0.85, 0.15, 0.0), "outliers_per_kind": 1,
@@ -144,9 +144,9 @@ def test_an_ensemble_recipe_trains_its_members_with_their_own_seeds_and_serves_t
     import torch
 
     from smartinspect.runtime import ModelRegistry
-    from smartinspect.training.wood import train_wood
-    from smartinspect.training.wood_model import EnsembleNet, ExportWrapper
     from smartinspect.wood.inferencer import WOOD_TASK
+    from smartinspect.wood.train.network import EnsembleNet, ExportWrapper
+    from smartinspect.wood.train.pipeline import train_wood
 
     raw = yaml.safe_load(tiny_config.read_text())
     raw["model"]["ensemble"] = 2
@@ -200,9 +200,9 @@ def test_an_ensemble_recipe_trains_its_members_with_their_own_seeds_and_serves_t
 
 
 def test_a_validation_open_set_made_with_an_older_genus_list_is_generated_again(tmp_path) -> None:
-    from smartinspect.datagen.wood.dataset import read_index
-    from smartinspect.datagen.wood.genera import VALIDATION_OPEN_SET_TAXA
-    from smartinspect.training.wood import ensure_dataset
+    from smartinspect.wood.datagen.dataset import read_index
+    from smartinspect.wood.datagen.genera import VALIDATION_OPEN_SET_TAXA
+    from smartinspect.wood.train.pipeline import ensure_dataset
 
     out = tmp_path / "openval"
     common = {"taxa": ["Acer"], "per_taxon": 0, "seed": 3, "splits": (0.85, 0.15, 0.0), "open_set_per_taxon": 1,

@@ -23,12 +23,7 @@ from smartinspect.clearance.errors import ClearanceError
 from smartinspect.clearance.fields import XRAY_CLASSES
 from smartinspect.clearance.instructions import claim_instruction, release_instruction
 from smartinspect.review.cases import CaseNotFound, get_case_summary, get_instruction_for_case, list_cases
-from smartinspect.review.decisions import (
-    DecisionConflict,
-    DecisionInvalid,
-    decide_case,
-    find_decision,
-)
+from smartinspect.review.decisions import DecisionConflict, DecisionInvalid, decide_case, find_decision
 from smartinspect.review.evidence import load_evidence
 from smartinspect.review.imagery import RAW_FORMAT, material_layer_png, raw_pixels
 from smartinspect.review.types import CaseQuery, CaseType, CorrectedBox, DecisionInput, QueueSort, QueueState

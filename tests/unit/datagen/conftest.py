@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from smartinspect.datagen.xray import XrayGenConfig, generate_dataset
+from smartinspect.xray.datagen import XrayGenConfig, generate_dataset
 
 FAST = XrayGenConfig(pitch_mm=10.0)  # 4x fewer pixels: keeps dataset tests quick
 
@@ -18,7 +18,7 @@ PISTOL_SCAN = dict(container="20ft", force_empty=False, force_threats=["firearm"
 @pytest.fixture(scope="session")
 def pistol_scan() -> tuple[int, dict]:
     """(seed, generate_scan keyword arguments) of a 20 ft scan whose forced firearm is a pistol, not a rifle."""
-    from smartinspect.datagen.xray.scene import sample_scene
+    from smartinspect.xray.datagen.scene import sample_scene
 
     for seed in range(40):
         scene = sample_scene(np.random.default_rng(seed).spawn(2)[0], FAST, **PISTOL_SCAN)

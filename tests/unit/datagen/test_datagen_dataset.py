@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from smartinspect.datagen.cli import datagen_app
-from smartinspect.datagen.xray import CLASS_NAMES, XrayGenConfig, generate_dataset, generate_scan
-from smartinspect.datagen.xray.dataset import assign_splits
+from smartinspect.cli import datagen_app
+from smartinspect.xray.datagen import CLASS_NAMES, XrayGenConfig, generate_dataset, generate_scan
+from smartinspect.xray.datagen.dataset import assign_splits
 
 
 def test_tiny_dataset_layout(tiny_dataset):
@@ -91,6 +91,6 @@ def test_cli_makes_a_held_out_test_set_and_refuses_bad_splits(tmp_path):
 
 
 def test_cli_module_imports_light():
-    code = "import sys, smartinspect.datagen.cli; print('numpy' in sys.modules, 'cv2' in sys.modules)"
+    code = "import sys, smartinspect.cli; print('numpy' in sys.modules, 'cv2' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]

@@ -7,13 +7,13 @@ import dataclasses
 import numpy as np
 import pytest
 
-from smartinspect.datagen.xray import XrayGenConfig, generate_scan
-from smartinspect.datagen.xray.generate import render_scan
-from smartinspect.datagen.xray.materials import INORGANIC, MATERIALS, METAL, ORGANIC, classify_ratio, get_material
-from smartinspect.datagen.xray.parts import solid
-from smartinspect.datagen.xray.raster import Grid
-from smartinspect.datagen.xray.render import Canvas, Exposure, expose
-from smartinspect.datagen.xray.scene import sample_scene
+from smartinspect.xray.datagen import XrayGenConfig, generate_scan
+from smartinspect.xray.datagen.generate import render_scan
+from smartinspect.xray.datagen.materials import INORGANIC, MATERIALS, METAL, ORGANIC, classify_ratio, get_material
+from smartinspect.xray.datagen.parts import solid
+from smartinspect.xray.datagen.raster import Grid
+from smartinspect.xray.datagen.render import Canvas, Exposure, expose
+from smartinspect.xray.datagen.scene import sample_scene
 
 IDEAL = Exposure(i0=50_000.0, blur_sigma_px=0.7, dark_noise=8.0, pulse_jitter=0.0, row_gain_jitter=0.0)
 

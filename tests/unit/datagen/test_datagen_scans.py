@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from smartinspect.datagen.xray import CLASS_NAMES, XrayGenConfig, generate_scan
 from smartinspect.domain.containers import verify_container_number
+from smartinspect.xray.datagen import CLASS_NAMES, XrayGenConfig, generate_scan
 
 
 def test_same_seed_same_scan_other_seed_differs():

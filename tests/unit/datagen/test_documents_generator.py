@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from smartinspect.datagen.documents.consignment import sample_consignment
-from smartinspect.datagen.documents.dataset import generate_dataset, load_truths
-from smartinspect.datagen.documents.generate import DocGenConfig, generate_consignment, reading_order
-from smartinspect.datagen.documents.layouts import DEVELOPMENT_LAYOUTS, HELD_OUT_LAYOUTS, LAYOUTS
-from smartinspect.datagen.documents.plants import DOC_TYPES, PLANT_KINDS, plant
+from smartinspect.documents.datagen.consignment import sample_consignment
+from smartinspect.documents.datagen.dataset import generate_dataset, load_truths
+from smartinspect.documents.datagen.generate import DocGenConfig, generate_consignment, reading_order
+from smartinspect.documents.datagen.layouts import DEVELOPMENT_LAYOUTS, HELD_OUT_LAYOUTS, LAYOUTS
+from smartinspect.documents.datagen.plants import DOC_TYPES, PLANT_KINDS, plant
 from smartinspect.documents.normalise import norm_name
 from smartinspect.domain.codes import verify_uscc
 from smartinspect.domain.containers import InvalidContainerNumber, verify_container_number

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from smartinspect.datagen.wood import KNOWN, KNOWN_TAXA, OPEN_SET_TAXA, anatomy_of, render_end_grain
-from smartinspect.datagen.wood.dataset import generate_dataset, read_index
+from smartinspect.wood.datagen import KNOWN, KNOWN_TAXA, OPEN_SET_TAXA, anatomy_of, render_end_grain
+from smartinspect.wood.datagen.dataset import generate_dataset, read_index
 
 SMALL = 192  # px: 4x fewer pixels than the default keeps these tests quick
 
@@ -97,7 +97,7 @@ def test_unknown_taxon_is_refused_with_the_valid_names(tmp_path) -> None:
 
 
 def test_photos_record_an_anatomy_descriptor_that_separates_look_alikes() -> None:
-    from smartinspect.datagen.wood.anatomy import DESCRIPTOR_KEYS
+    from smartinspect.wood.datagen.anatomy import DESCRIPTOR_KEYS
 
     maple, birch = render("Acer", 1).params, render("Betula", 1).params
     for p in (maple, birch):
@@ -113,8 +113,8 @@ def test_photos_record_an_anatomy_descriptor_that_separates_look_alikes() -> Non
 
 
 def test_outlier_chimeras_carry_their_own_anatomy_and_textures_none() -> None:
-    from smartinspect.datagen.wood.anatomy import DESCRIPTOR_KEYS
-    from smartinspect.datagen.wood.outliers import render_outlier
+    from smartinspect.wood.datagen.anatomy import DESCRIPTOR_KEYS
+    from smartinspect.wood.datagen.outliers import render_outlier
 
     _, chimera = render_outlier(np.random.default_rng(5), "chimera", size=SMALL)
     _, texture = render_outlier(np.random.default_rng(5), "texture", size=SMALL)
@@ -126,7 +126,7 @@ def test_plain_outliers_are_wood_coloured_and_flatter_than_the_textures() -> Non
     """The plain kind: surfaces with the colours of timber and less band-pass structure than the texture kind."""
     import cv2
 
-    from smartinspect.datagen.wood.outliers import render_outlier
+    from smartinspect.wood.datagen.outliers import render_outlier
     from smartinspect.wood.gate import view_statistics
     from smartinspect.wood.preprocess import analysis_view
 
@@ -143,7 +143,7 @@ def test_plain_outliers_are_wood_coloured_and_flatter_than_the_textures() -> Non
 
 
 def test_shift_outliers_move_one_feature_outside_the_base_range_or_remove_it() -> None:
-    from smartinspect.datagen.wood.outliers import _has, _span, shift_anatomy
+    from smartinspect.wood.datagen.outliers import _has, _span, shift_anatomy
 
     rng = np.random.default_rng(11)
     bases, changes = set(), set()
@@ -167,7 +167,7 @@ def test_shift_outliers_move_one_feature_outside_the_base_range_or_remove_it() -
 def test_a_shift_is_drawn_again_while_a_known_taxon_still_matches_it() -> None:
     from dataclasses import replace
 
-    from smartinspect.datagen.wood.outliers import _like_a_known_taxon
+    from smartinspect.wood.datagen.outliers import _like_a_known_taxon
 
     maple = anatomy_of("Acer")
     # every known taxon matches itself; maple without its broad rays matches no known taxon

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from smartinspect.datagen.documents.generate import DocGenConfig, generate_consignment
-from smartinspect.datagen.documents.plants import PLANT_KINDS
 from smartinspect.documents.crosscheck import cross_check, declaration_to_extraction
+from smartinspect.documents.datagen.generate import DocGenConfig, generate_consignment
+from smartinspect.documents.datagen.plants import PLANT_KINDS
 from smartinspect.documents.evaluate import ConsignmentEval, truth_as_ocr
 from smartinspect.documents.extract import extract_document
 from smartinspect.documents.types import DocType, Severity

@@ -13,7 +13,7 @@ from smartinspect.lifecycle.feedback import (
     write_wood_feedback,
     write_xray_feedback,
 )
-from smartinspect.lifecycle.xray_feedback import merge_xray_feedback
+from smartinspect.xray.train.feedback import merge_xray_feedback
 
 CLASSES = ["firearm", "drugs", "cigarettes", "concealment"]
 

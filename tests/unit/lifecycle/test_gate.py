@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 
 from smartinspect.lifecycle.calibration import brier_score, ece_statistic, expected_calibration_error, mean_statistic
-from smartinspect.lifecycle.gate import (GatedMetric, Outcome, bootstrap_no_worse_p, compare_models, judge_metric,
-                                         render_table)
+from smartinspect.lifecycle.gate import (
+    GatedMetric,
+    Outcome,
+    bootstrap_no_worse_p,
+    compare_models,
+    judge_metric,
+    render_table,
+)
 
 GATES = [GatedMetric("recall_firearm", True), GatedMetric("false_alarm_rate", False, tolerance=0.01),
          GatedMetric("brier", False)]

@@ -38,7 +38,7 @@ def test_a_chain_resolves_and_a_loop_or_a_missing_base_is_refused(tmp_path) -> N
 
 
 def test_the_joined_wood_recipes_are_the_plain_recipe_with_their_own_networks_and_bank() -> None:
-    from smartinspect.training.wood import WoodTrainConfig
+    from smartinspect.wood.train.pipeline import WoodTrainConfig
 
     plain = WoodTrainConfig.from_yaml(REPO_ROOT / "training" / "wood-ensemble-plain.yaml")
     for name in ("wood-ensemble-plain6.yaml", "wood-ensemble-mixed.yaml"):

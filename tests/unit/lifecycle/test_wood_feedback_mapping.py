@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from smartinspect.datagen.wood import KNOWN_TAXA, anatomy_of, render_end_grain
 from smartinspect.lifecycle.feedback import WoodFeedbackExample, write_wood_feedback
-from smartinspect.lifecycle.wood_feedback import merge_wood_feedback, taxon_for
+from smartinspect.wood.datagen import KNOWN_TAXA, anatomy_of, render_end_grain
+from smartinspect.wood.train.feedback import merge_wood_feedback, taxon_for
 
 TAXA = list(KNOWN_TAXA)
 

@@ -11,8 +11,8 @@ import numpy as np
 from smartinspect.config import REPO_ROOT
 from smartinspect.lifecycle.gate import compare_models
 from smartinspect.lifecycle.promote import PromotionConfig
-from smartinspect.lifecycle.wood_kind import gate_metrics
 from smartinspect.wood.evaluate import PhotoOutcome
+from smartinspect.wood.kind import gate_metrics
 from smartinspect.wood.taxa import load_taxa
 
 TAXA = ("Pinus", "Acer")

@@ -8,13 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from smartinspect.config import Settings
-from smartinspect.review.websession import (
-    SECRET_FILE,
-    csrf_matches,
-    issue_session,
-    load_session_secret,
-    read_session,
-)
+from smartinspect.review.websession import SECRET_FILE, csrf_matches, issue_session, load_session_secret, read_session
 
 SECRET = b"s" * 32
 

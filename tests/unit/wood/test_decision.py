@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smartinspect.datagen.wood import KNOWN_TAXA
+from smartinspect.wood.datagen import KNOWN_TAXA
 from smartinspect.wood.decision import call_image, combine_images, recommend
 from smartinspect.wood.gate import GateResult, GateThresholds
 from smartinspect.wood.inferencer import OpenSetRule, WoodModelParams

@@ -1,4 +1,4 @@
-"""Float16 storage of the wood model (smartinspect.training.wood_export): lossless for values float16 holds,
+"""Float16 storage of the wood model (smartinspect.wood.train.export): lossless for values float16 holds,
 float32 kept for the rest, and the graph computes what it computed before. The shipped package stays under the
 repository's 20 MB limit for tracked files."""
 
@@ -28,7 +28,7 @@ def test_only_initializers_float16_holds_exactly_are_stored_as_float16_and_the_o
     import onnxruntime as ort
     from onnx import TensorProto
 
-    from smartinspect.training.wood_export import store_float16
+    from smartinspect.wood.train.export import store_float16
 
     rng = np.random.default_rng(0)
     values = {"exact": rng.normal(size=(4, 4)).astype(np.float16).astype(np.float32),
@@ -48,7 +48,7 @@ def test_only_initializers_float16_holds_exactly_are_stored_as_float16_and_the_o
 
 
 def test_rounding_and_the_saved_state_keep_out_of_range_tensors_in_float32() -> None:
-    from smartinspect.training.wood_export import float16_state, round_to_float16
+    from smartinspect.wood.train.export import float16_state, round_to_float16
 
     module = torch.nn.Linear(3, 2)
     module.register_buffer("precision", torch.tensor([1e6, 2.0]))

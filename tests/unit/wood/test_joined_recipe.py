@@ -12,7 +12,7 @@ pytest.importorskip("mlflow", reason="the train extra is not installed")
 
 
 def test_joined_recipe_refuses_to_train_from_scratch_and_names_the_rebuild(tmp_path, monkeypatch):
-    from smartinspect.training import wood
+    from smartinspect.wood.train import pipeline as wood
 
     made = []
     monkeypatch.setattr(wood, "ensure_dataset", lambda *a, **k: made.append(a))  # nothing may be generated

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smartinspect.datagen.wood import KNOWN_TAXA, OPEN_SET_TAXA
+from smartinspect.wood.datagen import KNOWN_TAXA, OPEN_SET_TAXA
 from smartinspect.wood.taxa import load_taxa
 
 TABLE = load_taxa()

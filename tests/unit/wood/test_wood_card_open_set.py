@@ -13,8 +13,8 @@ pytest.importorskip("mlflow", reason="the train extra is not installed")
 
 
 def _card(tmp_path, recipe: str, open_set: dict) -> str:
-    from smartinspect.training.modelcard import write_wood_card
-    from smartinspect.training.wood import WoodTrainConfig
+    from smartinspect.wood.train.card import write_wood_card
+    from smartinspect.wood.train.pipeline import WoodTrainConfig
 
     manifest = json.loads((REPO_ROOT / "models" / "wood-classifier" / "manifest.json").read_text())
     config = REPO_ROOT / "training" / recipe

@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from smartinspect.config import Settings
-from smartinspect.datagen.wood import anatomy_of, render_end_grain
-from smartinspect.datagen.wood.ood import render_ood
 from smartinspect.lifecycle.calibration import expected_calibration_error
+from smartinspect.wood.datagen import anatomy_of, render_end_grain
+from smartinspect.wood.datagen.ood import render_ood
 from smartinspect.wood.decode import UploadRejected, decode_photo
 from smartinspect.wood.evaluate import ECE_BINS, auroc
 from smartinspect.wood.gate import GateThresholds, calibrate_gate, check_wood_likeness, view_statistics

@@ -8,8 +8,8 @@ import pytest
 
 pytest.importorskip("matplotlib", reason="the train extra is not installed")
 
-from smartinspect.training.wood_reports import precision_recall, roc, write_reports  # noqa: E402
 from smartinspect.wood.evaluate import PhotoOutcome  # noqa: E402
+from smartinspect.wood.train.reports import precision_recall, roc, write_reports  # noqa: E402
 
 
 def test_curves_of_a_perfect_a_reversed_and_a_tied_ranking():

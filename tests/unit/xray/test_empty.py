@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from smartinspect.datagen.xray import XrayGenConfig, generate_scan
+from smartinspect.xray.datagen import XrayGenConfig, generate_scan
 from smartinspect.xray.decode import to_attenuation
 from smartinspect.xray.empty import verify_empty_container
 

@@ -1,1 +1,0 @@
-"""Benchmarks: each compares our path against a named baseline in the same run."""

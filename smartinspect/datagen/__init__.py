@@ -1,1 +1,0 @@
-"""Synthetic data generators (``smartinspect datagen ...``)."""
