@@ -8,9 +8,11 @@ from typing import Annotated
 
 import typer
 
+from smartinspect.benchmarks import cli as benchmarks_cli
 from smartinspect.clearance import cli as clearance_cli
 from smartinspect.documents import cli as documents_cli
 from smartinspect.lifecycle import cli as lifecycle_cli
+from smartinspect.lifecycle.kinds import KindRegistry
 from smartinspect.ocr import cli as ocr_cli
 from smartinspect.review import cli as review_cli
 from smartinspect.storage import cli as storage_cli
@@ -26,10 +28,17 @@ datagen_app = typer.Typer(help="Generate synthetic training and evaluation data.
 
 # Every command group, explicitly: each module's ``register(groups)`` adds its commands to the shared groups
 # (app, train, export, evaluate, bench, datagen). Their heavy imports wait inside the commands.
-CLI_MODULES = (storage_cli, xray_cli, ocr_cli, documents_cli, wood_cli, clearance_cli, review_cli, lifecycle_cli)
+CLI_MODULES = (storage_cli, xray_cli, ocr_cli, documents_cli, wood_cli, clearance_cli, review_cli,
+               benchmarks_cli)
 GROUPS = {"app": app, "train": train_app, "export": export_app, "evaluate": evaluate_app, "bench": bench_app,
           "datagen": datagen_app}
 
+
+
+def _kinds() -> KindRegistry:
+    from smartinspect.kinds import KINDS  # the kinds' modules load numpy and OpenCV: only when a command needs them
+
+    return KINDS
 
 
 @datagen_app.callback()
@@ -41,6 +50,7 @@ for _group in ("train", "export", "evaluate", "bench", "datagen"):
     app.add_typer(GROUPS[_group], name=_group)
 for _module in CLI_MODULES:
     _module.register(GROUPS)
+lifecycle_cli.register(GROUPS, kinds=_kinds)  # promotion works on the registered kinds
 
 
 @app.callback()

@@ -10,9 +10,9 @@ import cv2
 import numpy as np
 
 from smartinspect.config import Settings
+from smartinspect.domain.roles import Role
 from smartinspect.storage.apikeys import create_api_key
 from smartinspect.storage.db import make_engine, make_session_factory, upgrade_database
-from smartinspect.storage.roles import Role
 
 SAMPLES = (  # (file stem, container, force_empty, threats)
     ("40ft-firearm", "40ft", False, ["firearm"]),

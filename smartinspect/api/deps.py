@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from smartinspect.api.errors import ApiError
 from smartinspect.api.schemas.common import ErrorPublic
 from smartinspect.config import Settings
+from smartinspect.domain.roles import Role
 from smartinspect.runtime import ModelRegistry
 from smartinspect.storage.apikeys import authenticate_api_key
 from smartinspect.storage.blobs import BlobStore
 from smartinspect.storage.models import ApiKey
-from smartinspect.storage.roles import Role
 
 PUBLIC = "public"
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer si_…`")

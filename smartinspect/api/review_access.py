@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from smartinspect.api.deps import SessionDep
 from smartinspect.api.errors import ApiError
 from smartinspect.api.schemas.common import ErrorPublic
+from smartinspect.domain.roles import Role
 from smartinspect.review.websession import COOKIE_NAME, WebSession, csrf_matches, load_session_secret, read_session
 from smartinspect.storage.apikeys import authenticate_api_key
 from smartinspect.storage.models import ApiKey
-from smartinspect.storage.roles import Role
 
 REVIEW_ROLES = (Role.expert,)
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -219,32 +219,11 @@ def datagen_declarations(
     typer.echo(f"wrote {n} declarations to {out}", err=True)
 
 
-def bench_clearance(
-    database_url: Annotated[str | None, typer.Option("--database-url", help="default: a fresh SQLite file")] = None,
-    declarations: Annotated[int, typer.Option(help="declarations per measured run")] = 2000,
-    batch: Annotated[int, typer.Option(help="declarations per transaction in the batched run")] = 100,
-    single: Annotated[int, typer.Option(help="declarations in the one-per-transaction run")] = 500,
-    http: Annotated[int, typer.Option(help="declarations POSTed one by one over real HTTP (0: skip)")] = 0,
-    seed: Annotated[int, typer.Option()] = 5,
-    out: Annotated[Path | None, typer.Option(help="write the JSON result here")] = None,
-) -> None:
-    """Declarations assessed per second with the default rules, through the real database (and HTTP)."""
-    from smartinspect.clearance.bench import run_clearance_benchmark
-
-    result = run_clearance_benchmark(database_url=database_url, n_batched=declarations, batch=batch,
-                                     n_single=single, n_http=http, seed=seed)
-    text = json.dumps(result, indent=2)
-    if out:
-        out.write_text(text + "\n")
-    typer.echo(text)
-
-
 def register(groups: dict[str, typer.Typer]) -> None:
     """Add the clearance commands to the main CLI (see smartinspect/cli.py)."""
     clearance_app.add_typer(rules_app, name="rules")
     groups["app"].add_typer(clearance_app, name="clearance")
     groups["app"].add_typer(audit_app, name="audit")
-    groups["bench"].command("clearance")(bench_clearance)
     groups["datagen"].command("declarations")(datagen_declarations)
 
 

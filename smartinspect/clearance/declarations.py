@@ -16,7 +16,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from smartinspect.clearance.domain import Direction, DocumentType, TransportMode
+from smartinspect.domain.clearance import Direction, DocumentType, TransportMode
 from smartinspect.domain.codes import verify_country, verify_currency, verify_hs_code, verify_incoterm, verify_uscc
 from smartinspect.domain.containers import verify_container_number
 from smartinspect.domain.customs import verify_customs_code, verify_declaration_number

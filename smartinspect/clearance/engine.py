@@ -11,9 +11,9 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from smartinspect.clearance.domain import CHANNEL_RANK, Channel, InstructionKind
 from smartinspect.clearance.fields import FIELDS, DeclarationView, FindingView, read_field
 from smartinspect.clearance.ruleset import FOCUS_FROM_FINDING, InstructionSpec, Rule, RuleSet
+from smartinspect.domain.clearance import CHANNEL_RANK, Channel, InstructionKind
 
 MAX_EVIDENCE_ITEMS = 20
 # Never clear a CITES-listed prediction: if no rule asked for a sample, an expert or a hold, this floor does.

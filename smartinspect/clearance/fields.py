@@ -11,10 +11,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from smartinspect.clearance.domain import Direction, DocumentType, TransportMode
+from smartinspect.domain.clearance import Direction, DocumentType, TransportMode
+from smartinspect.domain.tasks import THREAT_CLASSES
 
 FINDING_SOURCES = ("xray", "wood", "document")
-XRAY_CLASSES = ("firearm", "drugs", "cigarettes", "concealment")
+XRAY_CLASSES = THREAT_CLASSES
 SEVERITIES = ("none", "low", "medium", "high")
 
 

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from smartinspect.clearance.audit import EventIn, append_audit_events, canonical_json
-from smartinspect.clearance.domain import Channel, InstructionKind, InstructionResult, InstructionStatus, roles_for_kind
 from smartinspect.clearance.engine import PlannedInstruction, dedupe_key
 from smartinspect.clearance.errors import (
     DeclarationNotFound,
@@ -26,8 +25,9 @@ from smartinspect.clearance.errors import (
 )
 from smartinspect.clearance.locks import begin_write, lock_declaration, lock_numbers
 from smartinspect.clearance.outcome import decide_release, escalate, issued_events, new_instruction
+from smartinspect.domain.clearance import Channel, InstructionKind, InstructionResult, InstructionStatus, roles_for_kind
+from smartinspect.domain.roles import Role
 from smartinspect.storage.models_clearance import Declaration, Instruction
-from smartinspect.storage.roles import Role
 from smartinspect.storage.types import utcnow
 
 _KIND_CHANNEL = {InstructionKind.image_review: Channel.yellow, InstructionKind.document_check: Channel.yellow}

@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session
 from smartinspect.clearance.audit import EventIn, append_audit_events
 from smartinspect.clearance.bulk import insert_rows
 from smartinspect.clearance.declarations import DeclarationCreate
-from smartinspect.clearance.domain import DeclarationStatus
 from smartinspect.clearance.engine import Assessment, assess
 from smartinspect.clearance.errors import DeclarationConflict
 from smartinspect.clearance.fields import DeclarationView
 from smartinspect.clearance.locks import begin_write, dialect, lock_numbers
 from smartinspect.clearance.outcome import apply_assessment, findings_for, issued_events
 from smartinspect.clearance.rulestore import active_rules
+from smartinspect.domain.clearance import DeclarationStatus
 from smartinspect.storage.models_clearance import Declaration, DeclarationContainer, DeclarationItem, Instruction
 from smartinspect.storage.types import utcnow
 

@@ -16,9 +16,9 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from smartinspect.clearance.audit import EventIn
-from smartinspect.clearance.domain import CHANNEL_RANK, HOLDING_RESULTS, Channel, DeclarationStatus, InstructionStatus
 from smartinspect.clearance.engine import Assessment, PlannedInstruction, dedupe_key
 from smartinspect.clearance.fields import FindingView
+from smartinspect.domain.clearance import CHANNEL_RANK, HOLDING_RESULTS, Channel, DeclarationStatus, InstructionStatus
 from smartinspect.storage.models import ClearanceFinding, Scan
 from smartinspect.storage.models_clearance import Declaration, Instruction, RuleHit
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from smartinspect.clearance.domain import HOLDING_RESULTS, Channel, DeclarationStatus, InstructionStatus
+from smartinspect.domain.clearance import HOLDING_RESULTS, Channel, DeclarationStatus, InstructionStatus
 from smartinspect.storage.models_clearance import Declaration, Instruction, RuleHit
 
 # Upper bounds (seconds) of the clearance-time histogram; the last bucket is open.

@@ -24,8 +24,8 @@ from typing import Any
 
 import yaml
 
-from smartinspect.clearance.domain import Channel, InstructionKind
 from smartinspect.clearance.expr import ExprError, Predicate, compile_condition
+from smartinspect.domain.clearance import Channel, InstructionKind
 
 SCHEMA_VERSION = 1
 _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,63}$")

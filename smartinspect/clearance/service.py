@@ -1,7 +1,7 @@
 """Clearance service functions: plain functions, keyword-only, taking a Session. They flush; the caller commits.
 
 Declarations are assessed with the active rule set when they are created and again whenever a finding arrives
-(:func:`on_finding_recorded`, called by ``storage.scans.record_finding`` in the same transaction). Instruction
+(:func:`on_finding_recorded`, called by ``clearance.findings.record_finding`` in the same transaction). Instruction
 lifecycle functions live in :mod:`smartinspect.clearance.instructions` and are re-exported here.
 """
 

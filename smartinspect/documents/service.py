@@ -18,10 +18,12 @@ import cv2
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from smartinspect.clearance.findings import record_finding
 from smartinspect.config import Settings
 from smartinspect.documents.check import check_document, finding_payload, finding_verdict
 from smartinspect.documents.extract import extract_document
 from smartinspect.documents.types import DocType, DocumentExtraction
+from smartinspect.domain.clearance import FindingSource
 from smartinspect.ocr.engine import OcrEngine, ReadResult
 from smartinspect.ocr.intake import DocumentRejected, IntakeDocument, IntakeLimits, open_document
 from smartinspect.ocr.types import DocumentText
@@ -32,9 +34,7 @@ from smartinspect.storage.documents import (
     mark_document_processed,
     processed_documents_for,
 )
-from smartinspect.storage.models import FindingSource
 from smartinspect.storage.models_documents import Document, DocumentPage, DocumentStatus
-from smartinspect.storage.scans import record_finding
 
 log = logging.getLogger(__name__)
 DOC_TYPES = tuple(t.value for t in DocType if t != DocType.unknown)

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from smartinspect.config import REPO_ROOT
+from smartinspect.lifecycle.kinds import KindRegistry, ModelKind
 
 models_app = typer.Typer(help="Served and registered models: list, register, hot reload.", no_args_is_help=True)
 EXIT_REFUSED = 1
 EXIT_NOTHING_TO_PROMOTE = 3
 
 
-def _kind(model: str):
-    from smartinspect.lifecycle.kinds import KINDS, get_kind
+_registered: list[Callable[[], KindRegistry]] = []  # the program's kinds, handed over by register()
 
-    by_model = {k.model_name: k for k in KINDS.values()}
-    return by_model[model] if model in by_model else get_kind(model)
+
+def _kinds() -> KindRegistry:
+    return _registered[-1]()
+
+
+def _kind(model: str) -> ModelKind:
+    try:
+        return _kinds().get(model)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="MODEL") from None
 
 
 def promote_cmd(
@@ -37,7 +46,7 @@ def promote_cmd(
     kind = _kind(model)
     config = config or REPO_ROOT / "training" / f"promote-{kind.name}.yaml"
     try:
-        result = promote(get_settings(), config, dry_run=dry_run)
+        result = promote(get_settings(), config, kinds=_kinds(), dry_run=dry_run)
     except NothingToPromote as exc:
         typer.echo(f"nothing to promote: {exc}", err=True)
         raise typer.Exit(EXIT_NOTHING_TO_PROMOTE) from None
@@ -120,21 +129,9 @@ def reload_cmd(
         raise typer.Exit(1) from None
 
 
-def bench_reload_cmd(
-    rounds: Annotated[int, typer.Option(help="reloads and restarts to time (medians are reported)")] = 3,
-    out: Annotated[Path | None, typer.Option(help="write the JSON result here")] = None,
-) -> None:
-    """Hot reload vs a restart (the baseline) on the shipped packages: time to serve a new version, downtime."""
-    from smartinspect.config import get_settings
-    from smartinspect.lifecycle.bench import run_reload_benchmark
-
-    text = json.dumps(run_reload_benchmark(models_dir=get_settings().models_dir, rounds=rounds), indent=2)
-    if out:
-        out.write_text(text + "\n")
-    typer.echo(text)
-
-
-def register(groups: dict[str, typer.Typer]) -> None:
+def register(groups: dict[str, typer.Typer], *, kinds: Callable[[], KindRegistry]) -> None:
+    """Add ``promote``, ``models`` and ``bench reload``; ``kinds()`` returns the program's registry
+    (smartinspect.kinds), loaded when a command needs it."""
+    _registered.append(kinds)
     groups["app"].command("promote")(promote_cmd)
     groups["app"].add_typer(models_app, name="models")
-    groups["bench"].command("reload")(bench_reload_cmd)

@@ -1,20 +1,18 @@
-"""Model kinds the lifecycle knows (xray, wood): names, and a lazily imported adapter per kind.
+"""The model-kind contract: what the shared lifecycle (promotion, training runs, feedback) knows of a kind.
 
-An adapter module provides::
-
-    evaluate_package(package: Path, eval_set: EvalSet) -> dict[str, float]   # gated + informative metrics
-    ensure_eval_set(spec: EvalSetSpec) -> EvalSet                            # the frozen evaluation set
-    train(config: Path, *, settings, feedback: Path | None, synthetic_share: float | None) -> Path
-    log_examples(package: Path, *, run_id: str, settings, mlflow) -> int     # example overlays on the run
+A kind implements ``ModelKind`` in ``smartinspect/<kind>/kind.py``; the program's kinds are listed explicitly in
+``smartinspect/kinds.py`` (a ``KindRegistry``) and handed to the lifecycle, never imported by it.
 """
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from smartinspect.config import Settings
 
 
 @dataclass(frozen=True)
@@ -47,36 +45,61 @@ class EvalSet:
     seed: int
 
 
-@dataclass(frozen=True)
-class ModelKind:
+@runtime_checkable
+class ModelKind(Protocol):
+    """What the shared lifecycle knows of a model kind (xray, wood, ...). Each kind implements it in
+    ``smartinspect/<kind>/kind.py``; ``smartinspect/kinds.py`` lists them. ``train`` is the only member that needs
+    the ``train`` extra (torch): it imports the kind's ``train/`` package inside the call."""
+
     name: str  # what users type: `smartinspect promote xray`
     model_name: str  # package directory in models/ and registered model name in MLflow
     task: str  # the manifest's task
-    adapter_module: str
+    classes: tuple[str, ...]  # what the model tells apart (class names, in output order)
 
-    def adapter(self) -> ModuleType:
-        try:
-            return importlib.import_module(self.adapter_module)
-        except ModuleNotFoundError as exc:
-            if exc.name != self.adapter_module:
-                raise
-            msg = (f"the lifecycle adapter for {self.name!r} models is not implemented yet ({self.adapter_module}); "
-                   "see docs/lifecycle.md, 'Not done'")
-            raise NotImplementedError(msg) from exc
+    def ensure_eval_set(self, spec: EvalSetSpec) -> EvalSet:
+        """The frozen evaluation set on disk, generated once from ``spec`` (refused if its pinned sha256 moved)."""
+        ...
 
+    def evaluate_package(self, package: Path, eval_set: EvalSet) -> dict[str, float]:
+        """Gated and informative metrics of one package on the frozen set, through the served path."""
+        ...
 
-KINDS = {
-    "xray": ModelKind("xray", "xray-detector", "xray-detection", "smartinspect.xray.kind"),
-    "wood": ModelKind("wood", "wood-classifier", "wood-classification", "smartinspect.wood.kind"),
-}
+    def train(self, config: Path, *, settings: Settings, feedback: Path | None = None,
+              synthetic_share: float | None = None) -> Path:
+        """Train from a recipe (merging an expert-feedback snapshot when given); returns the package folder."""
+        ...
 
-
-def get_kind(name: str) -> ModelKind:
-    try:
-        return KINDS[name]
-    except KeyError:
-        raise ValueError(f"unknown model kind {name!r}; valid kinds: {', '.join(KINDS)}") from None
+    def log_examples(self, package: Path, *, params: dict[str, Any], client: Any, run_id: str, limit: int = 4) -> int:
+        """Example predictions drawn on held-out inputs, logged under ``examples/`` of the run; returns the count."""
+        ...
 
 
-def kind_for_task(task: str) -> ModelKind | None:
-    return next((k for k in KINDS.values() if k.task == task), None)
+class KindRegistry:
+    """The model kinds a program serves and trains, built from an explicit list (``smartinspect/kinds.py``)."""
+
+    def __init__(self, kinds: Iterable[ModelKind]) -> None:
+        self._kinds: dict[str, ModelKind] = {}
+        for kind in kinds:
+            if not isinstance(kind, ModelKind):
+                raise TypeError(f"{kind!r} does not implement the ModelKind contract (smartinspect.lifecycle.kinds)")
+            taken = {k.task for k in self._kinds.values()} | set(self._kinds)
+            if kind.name in taken or kind.task in taken:
+                raise ValueError(f"model kind {kind.name!r} (task {kind.task!r}) is registered twice")
+            self._kinds[kind.name] = kind
+
+    def __iter__(self) -> Iterator[ModelKind]:
+        return iter(self._kinds.values())
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._kinds)
+
+    def get(self, name: str) -> ModelKind:
+        """By kind name (``xray``) or model name (``xray-detector``); the error lists the valid names."""
+        found = self._kinds.get(name) or next((k for k in self if k.model_name == name), None)
+        if found is None:
+            valid = ", ".join(f"{k.name} ({k.model_name})" for k in self)
+            raise ValueError(f"unknown model kind {name!r}; valid kinds: {valid}")
+        return found
+
+    def by_task(self, task: str) -> ModelKind | None:
+        return next((k for k in self if k.task == task), None)

@@ -20,7 +20,7 @@ import yaml
 from smartinspect.config import Settings
 from smartinspect.lifecycle.export import export_package, served_manifest
 from smartinspect.lifecycle.gate import GateDecision, GatedMetric, compare_models, render_table
-from smartinspect.lifecycle.kinds import EvalSet, EvalSetSpec, ModelKind, get_kind
+from smartinspect.lifecycle.kinds import EvalSet, EvalSetSpec, KindRegistry, ModelKind
 from smartinspect.lifecycle.mlflow_registry import (
     CHALLENGER,
     CHAMPION,
@@ -118,11 +118,13 @@ def _log_run(settings: Settings, kind: ModelKind, *, result: dict[str, Any], tab
     return run.info.run_id
 
 
-def promote(settings: Settings, config_path: Path, *, dry_run: bool = False) -> PromotionResult:
-    """Evaluate, gate, log; on a pass (and not ``dry_run``) export the challenger and make it champion."""
+def promote(settings: Settings, config_path: Path, *, kinds: KindRegistry, dry_run: bool = False) -> PromotionResult:
+    """Evaluate, gate, log; on a pass (and not ``dry_run``) export the challenger and make it champion.
+
+    ``kinds``: the program's model kinds (smartinspect.kinds.KINDS); the config's ``kind`` names one of them."""
     cfg = PromotionConfig.from_yaml(config_path)
-    kind = get_kind(cfg.kind)
-    adapter = kind.adapter()
+    kind = kinds.get(cfg.kind)
+    adapter = kind
     client = open_client(settings)
     challenger = resolve_alias(client, kind.model_name, CHALLENGER)
     if challenger is None:

@@ -16,20 +16,15 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence
 
+from smartinspect.domain.uploads import UploadRejected
 from smartinspect.ocr.types import OcrLine
 
 MEDIA_TYPES = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg", "tiff": "image/tiff"}
 _PIL_FORMATS = {"PNG": "png", "JPEG": "jpeg", "MPO": "jpeg", "TIFF": "tiff"}
 
 
-class DocumentRejected(ValueError):
+class DocumentRejected(UploadRejected):
     """An upload that cannot be read as a document. ``status``: 413 too large, 415 not a document, 422 unreadable."""
-
-    def __init__(self, code: str, message: str, status: int = 422) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
 
 
 @dataclass(frozen=True)

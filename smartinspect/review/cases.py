@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from smartinspect.clearance.domain import InstructionKind, InstructionStatus
+from smartinspect.domain.clearance import InstructionKind, InstructionStatus
 from smartinspect.review.types import (
     CASE_TYPE_SOURCE,
     SOURCE_CASE_TYPE,

@@ -15,13 +15,13 @@ def _served_xray_classes(settings) -> list[str]:
     """The class names of the X-ray model in ``models_dir`` (the ones boxes are labelled with), from its manifest."""
     import json
 
-    from smartinspect.clearance.fields import XRAY_CLASSES
+    from smartinspect.domain.tasks import THREAT_CLASSES, XRAY_TASK
 
     for manifest in sorted(Path(settings.models_dir).glob("*/manifest.json")):
         raw = json.loads(manifest.read_text())
-        if raw.get("task") == "xray-detection" and raw.get("params", {}).get("classes"):
+        if raw.get("task") == XRAY_TASK and raw.get("params", {}).get("classes"):
             return list(raw["params"]["classes"])
-    return list(XRAY_CLASSES)
+    return list(THREAT_CLASSES)
 
 
 @datasets_app.command("export-feedback")
@@ -33,9 +33,9 @@ def export_feedback_cmd(
 ) -> None:
     """Write the experts' labelled examples as a snapshot that `smartinspect train … --with-feedback` imports."""
     from smartinspect.config import get_settings
+    from smartinspect.domain.review import LabelTask
     from smartinspect.lifecycle.feedback import FeedbackFormatError
     from smartinspect.review.export import ExportError, export_feedback
-    from smartinspect.review.types import LabelTask
     from smartinspect.storage.db import make_engine, make_session_factory, upgrade_database
 
     try:

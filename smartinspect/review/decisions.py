@@ -21,19 +21,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smartinspect.clearance.audit import append_audit_event, canonical_json
-from smartinspect.clearance.domain import InstructionKind, InstructionResult
 from smartinspect.clearance.errors import InstructionConflict
 from smartinspect.clearance.instructions import complete_instruction, issue_instruction
 from smartinspect.clearance.locks import end_read_transaction
+from smartinspect.domain.clearance import InstructionKind, InstructionResult
+from smartinspect.domain.review import DecisionKind
+from smartinspect.domain.roles import Role
 from smartinspect.review.cases import get_instruction_for_case
 from smartinspect.review.evidence import CaseEvidence, load_evidence
 from smartinspect.review.feedback import feedback_root, remove_example, write_example
 from smartinspect.review.labels import LabelRefused, build_example, escalation_focus
-from smartinspect.review.types import DecisionInput, DecisionKind
+from smartinspect.review.types import DecisionInput
 from smartinspect.storage.blobs import BlobStore
 from smartinspect.storage.models_clearance import Instruction
 from smartinspect.storage.models_review import ReviewDecision
-from smartinspect.storage.roles import Role
 
 log = logging.getLogger(__name__)
 

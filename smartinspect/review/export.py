@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from smartinspect.domain.review import LabelTask
 from smartinspect.lifecycle.feedback import (
     FeedbackSnapshot,
     WoodFeedbackExample,
@@ -26,7 +27,6 @@ from smartinspect.lifecycle.feedback import (
     write_xray_feedback,
 )
 from smartinspect.review.feedback import ANNOTATION_FILE, feedback_root, read_annotation
-from smartinspect.review.types import LabelTask
 from smartinspect.storage.models_review import ReviewDecision
 
 EXPORTABLE = (LabelTask.xray, LabelTask.wood)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from smartinspect.review.types import LabelTask
+from smartinspect.domain.review import LabelTask
 from smartinspect.storage.blobs import BlobStore
 
 ANNOTATION_FILE = "annotation.json"

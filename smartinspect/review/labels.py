@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from smartinspect.domain.review import DecisionKind, LabelTask
 from smartinspect.review.evidence import CaseEvidence
 from smartinspect.review.evidence_sources import genus_of
 from smartinspect.review.feedback import ExampleImage, LabelledExample
-from smartinspect.review.types import CorrectedBox, DecisionInput, DecisionKind, LabelTask
+from smartinspect.review.types import CorrectedBox, DecisionInput
 from smartinspect.storage.models import Scan
 
 

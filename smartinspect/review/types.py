@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from smartinspect.domain.review import DecisionKind
+
 
 class CaseType(StrEnum):
     """What an expert looks at; follows the source of the finding behind the image_review instruction."""
@@ -19,20 +21,6 @@ class CaseType(StrEnum):
 
 SOURCE_CASE_TYPE = {"xray": CaseType.scan, "wood": CaseType.wood, "document": CaseType.document}
 CASE_TYPE_SOURCE = {case_type: source for source, case_type in SOURCE_CASE_TYPE.items()}
-
-
-class DecisionKind(StrEnum):
-    confirm = "confirm"  # the finding is real: the review completes with a discrepancy
-    clear = "clear"  # nothing wrong: completes with no discrepancy
-    escalate = "escalate"  # completes with a discrepancy and issues a physical inspection of the focus area
-
-
-class LabelTask(StrEnum):
-    """The training task a decision's labelled example feeds."""
-
-    xray = "xray"  # full scan + boxes (class, x1, y1, x2, y2 in scan pixels)
-    wood = "wood"  # end-grain image + genus
-    document = "document"  # page image + fields
 
 
 class QueueState(StrEnum):

@@ -15,8 +15,8 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from smartinspect.domain.roles import Role, parse_role
 from smartinspect.storage.models import ApiKey
-from smartinspect.storage.roles import Role, parse_role
 from smartinspect.storage.types import utcnow
 
 __all__ = [

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from smartinspect.storage.roles import Role
+from smartinspect.domain.roles import Role
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

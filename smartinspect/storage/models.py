@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from smartinspect.domain.clearance import FindingSource
 from smartinspect.storage.types import JSONType, UTCDateTime, utcnow
 
 # Deterministic constraint names: needed by SQLite batch migrations, and stable across databases.
@@ -36,12 +37,6 @@ class ImageFormat(StrEnum):
     png = "png"
     tiff = "tiff"
     jpeg = "jpeg"  # 8-bit exports of real scanners (lossy; accepted, PNG/TIFF preferred)
-
-
-class FindingSource(StrEnum):
-    xray = "xray"
-    document = "document"
-    wood = "wood"
 
 
 def _new_scan_id() -> str:

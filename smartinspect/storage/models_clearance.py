@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from smartinspect.clearance.domain import (
+from smartinspect.domain.clearance import (
     Channel,
     DeclarationStatus,
     Direction,

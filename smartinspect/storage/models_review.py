@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from smartinspect.review.types import DecisionKind, LabelTask
-from smartinspect.storage.models import Base, FindingSource, _in
+from smartinspect.domain.clearance import FindingSource
+from smartinspect.domain.review import DecisionKind, LabelTask
+from smartinspect.storage.models import Base, _in
 from smartinspect.storage.types import JSONType, UTCDateTime, utcnow
 
 

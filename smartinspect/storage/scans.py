@@ -1,4 +1,4 @@
-"""Repository functions for scans and the clearance findings they hand on. They flush; the caller commits."""
+"""Repository functions for scans. They flush; the caller commits."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from smartinspect.storage.models import ClearanceFinding, FindingSource, Scan, ScanStatus
+from smartinspect.storage.models import Scan, ScanStatus
 from smartinspect.storage.types import utcnow
 
 
@@ -89,45 +89,3 @@ def mark_scan_failed(session: Session, *, scan: Scan, error: str) -> Scan:
     scan.analysed_at = utcnow()
     session.flush()
     return scan
-
-
-def record_finding(
-    session: Session,
-    *,
-    source: FindingSource | str,
-    source_id: str,
-    verdict: str,
-    payload: dict[str, Any],
-    declaration_no: str | None = None,
-) -> ClearanceFinding:
-    """Hand a finding to clearance. One finding per (source, source_id): re-analysis replaces it.
-
-    With a ``declaration_no``, the declaration (if it exists) is re-assessed in the same transaction.
-    """
-    try:
-        source = FindingSource(source)
-    except ValueError:
-        valid = ", ".join(s.value for s in FindingSource)
-        raise ValueError(f"unknown finding source {source!r}; valid sources: {valid}") from None
-    query = select(ClearanceFinding).where(
-        ClearanceFinding.source == source.value, ClearanceFinding.source_id == source_id
-    )
-    finding = session.scalar(query)
-    if finding is None:
-        finding = ClearanceFinding(source=source.value, source_id=source_id)
-        session.add(finding)
-    finding.verdict = verdict
-    finding.payload = payload
-    finding.declaration_no = declaration_no
-    session.flush()
-    if declaration_no is not None:
-        # Clearance re-assesses the declaration in this transaction (lazy import: storage does not need it).
-        from smartinspect.clearance.service import on_finding_recorded
-
-        on_finding_recorded(session, finding)
-    return finding
-
-
-def list_findings(session: Session, *, declaration_no: str) -> list[ClearanceFinding]:
-    query = select(ClearanceFinding).where(ClearanceFinding.declaration_no == declaration_no)
-    return list(session.scalars(query.order_by(ClearanceFinding.id)))

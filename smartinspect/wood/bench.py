@@ -17,8 +17,9 @@ from collections.abc import Callable
 import numpy as np
 
 from smartinspect.config import get_settings
+from smartinspect.domain.tasks import WOOD_TASK
 from smartinspect.runtime import ModelRegistry
-from smartinspect.wood.inferencer import WOOD_TASK, WoodClassifier
+from smartinspect.wood.inferencer import WoodClassifier
 
 
 def make_photos(n: int, seed: int, taxa: tuple[str, ...]) -> list[bytes]:

@@ -75,10 +75,11 @@ def evaluate_wood_cmd(
 ) -> None:
     """Evaluate the served wood model (models/) on a generated dataset; prints metrics as JSON."""
     from smartinspect.config import get_settings
+    from smartinspect.domain.tasks import WOOD_TASK
     from smartinspect.runtime import ModelRegistry
     from smartinspect.wood.datagen.dataset import read_index
     from smartinspect.wood.evaluate import run_photos, summarise
-    from smartinspect.wood.inferencer import WOOD_TASK, WoodClassifier
+    from smartinspect.wood.inferencer import WoodClassifier
     from smartinspect.wood.taxa import load_taxa
 
     classifier = WoodClassifier(ModelRegistry.from_settings(get_settings()).by_task(WOOD_TASK))

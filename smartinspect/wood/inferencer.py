@@ -20,9 +20,6 @@ from smartinspect.wood.gate import GateResult, GateThresholds, check_wood_likene
 from smartinspect.wood.preprocess import ANALYSIS_SIDE, CROP, GRID, analysis_view, grid_crops, to_batch
 from smartinspect.wood.types import ImageScores
 
-WOOD_TASK = "wood-classification"
-
-
 OPEN_SET_SCORES = ("distance", "knn", "energy", "anatomy")
 
 

@@ -13,10 +13,12 @@ from typing import Any
 import cv2
 import numpy as np
 
+from smartinspect.domain.tasks import WOOD_TASK
 from smartinspect.lifecycle.calibration import ece_statistic, mean_statistic
 from smartinspect.lifecycle.gate import EventRate
 from smartinspect.lifecycle.kinds import EvalSet, EvalSetSpec
 from smartinspect.runtime.registry import load_package
+from smartinspect.wood.datagen.genera import KNOWN_TAXA
 
 log = logging.getLogger(__name__)
 EVAL_SPLITS = ("test", "open_set", "ood")
@@ -134,3 +136,19 @@ def log_examples(package: Path, *, params: dict[str, Any], client, run_id: str, 
             cv2.imwrite(str(Path(tmp) / f"{i:02d}.png"), image)
         client.log_artifacts(run_id, tmp, artifact_path="examples")
     return len(rows)
+
+
+class WoodKind:
+    """The wood classifier as a ``ModelKind`` (smartinspect.lifecycle.kinds)."""
+
+    name = "wood"
+    model_name = "wood-classifier"
+    task = WOOD_TASK
+    classes = tuple(KNOWN_TAXA)
+    ensure_eval_set = staticmethod(ensure_eval_set)
+    evaluate_package = staticmethod(evaluate_package)
+    train = staticmethod(train)
+    log_examples = staticmethod(log_examples)
+
+
+WOOD = WoodKind()

@@ -19,13 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from smartinspect.clearance.findings import record_finding
 from smartinspect.config import Settings
+from smartinspect.domain.clearance import FindingSource
+from smartinspect.domain.uploads import UploadRejected
 from smartinspect.storage.blobs import BlobStore
-from smartinspect.storage.models import FindingSource
 from smartinspect.storage.models_wood import WoodScreening, WoodScreeningImage, WoodScreeningStatus
-from smartinspect.storage.scans import record_finding
 from smartinspect.storage.types import utcnow
-from smartinspect.wood.decode import Photo, UploadRejected, decode_photo
+from smartinspect.wood.decode import Photo, decode_photo
 from smartinspect.wood.inferencer import WoodClassifier
 from smartinspect.wood.preprocess import ANALYSIS_SIDE, analysis_view, blank_score
 from smartinspect.wood.screening import screen_views

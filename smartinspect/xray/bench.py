@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from smartinspect.config import get_settings
+from smartinspect.domain.tasks import XRAY_TASK
 from smartinspect.runtime import ModelRegistry
 from smartinspect.xray.decode import to_attenuation
 from smartinspect.xray.evaluate import ScanEval, recall_at
@@ -69,7 +70,7 @@ def _timed(fn, scans) -> tuple[list[Detections], float]:
 def run_xray_benchmark(*, n_scans: int = 10, seed: int = 4242) -> dict:
     settings = get_settings()
     registry = ModelRegistry.from_settings(settings)
-    loaded = registry.by_task("xray-detection")
+    loaded = registry.by_task(XRAY_TASK)
     weights = loaded.spec.file.with_name("model.pt")
     if not weights.exists():
         raise FileNotFoundError(f"{weights} is missing: the benchmark needs the PyTorch weights beside the ONNX file")

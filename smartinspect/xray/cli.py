@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from smartinspect.clitools import parse_splits
+from smartinspect.domain.tasks import XRAY_TASK
 
 scans_app = typer.Typer(help="Stored scans: recovery after a crash.", no_args_is_help=True)
 
@@ -69,7 +70,7 @@ def evaluate_xray_cmd(
     from smartinspect.xray.pipeline import ScanAnalyzer
 
     registry = ModelRegistry.from_settings(get_settings())
-    analyzer = ScanAnalyzer(registry.by_task("xray-detection"))
+    analyzer = ScanAnalyzer(registry.by_task(XRAY_TASK))
     p = analyzer.detector.params
     evals = run_dataset(analyzer, dataset, split, limit=limit, progress=True)
     metrics = summarise(evals, analyzer.class_names, review_threshold=p.review_threshold,

@@ -14,6 +14,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from smartinspect.domain.uploads import UploadRejected
+
 SUPPORTED_FORMATS = {"PNG": "png", "TIFF": "tiff", "JPEG": "jpeg"}  # JPEG: 8-bit exports only (lossy)
 # PIL mode -> (bit depth, channels) for the modes a scanner can send.
 SUPPORTED_MODES = {
@@ -26,16 +28,6 @@ SUPPORTED_MODES = {
     "RGBA": (8, 4),
     "LA": (8, 2),
 }
-
-
-class UploadRejected(ValueError):
-    """An upload (image or metadata) that cannot be used. ``status`` is the HTTP status the API should answer."""
-
-    def __init__(self, code: str, message: str, status: int = 422) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
 
 
 @dataclass(frozen=True)

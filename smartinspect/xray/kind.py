@@ -15,6 +15,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from smartinspect.domain.tasks import THREAT_CLASSES, XRAY_TASK
 from smartinspect.lifecycle.calibration import brier_score, expected_calibration_error
 from smartinspect.lifecycle.kinds import EvalSet, EvalSetSpec
 from smartinspect.runtime.registry import load_package
@@ -151,3 +152,19 @@ def log_examples(package: Path, *, params: dict[str, Any], client, run_id: str, 
             (Path(tmp) / f"{record.scan_id}.png").write_bytes(png)
         client.log_artifacts(run_id, tmp, artifact_path="examples")
     return len(records)
+
+
+class XrayKind:
+    """The X-ray detector as a ``ModelKind`` (smartinspect.lifecycle.kinds)."""
+
+    name = "xray"
+    model_name = "xray-detector"
+    task = XRAY_TASK
+    classes = THREAT_CLASSES
+    ensure_eval_set = staticmethod(ensure_eval_set)
+    evaluate_package = staticmethod(evaluate_package)
+    train = staticmethod(train)
+    log_examples = staticmethod(log_examples)
+
+
+XRAY = XrayKind()

@@ -17,18 +17,21 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from smartinspect.clearance.findings import record_finding
 from smartinspect.config import Settings
+from smartinspect.domain.clearance import FindingSource
 from smartinspect.domain.containers import verify_container_number
+from smartinspect.domain.tasks import XRAY_TASK
+from smartinspect.domain.uploads import UploadRejected
 from smartinspect.runtime import ModelRegistry
 from smartinspect.storage.blobs import BlobStore
-from smartinspect.storage.models import FindingSource, Scan, ScanStatus
-from smartinspect.storage.scans import add_scan, mark_scan_analysed, mark_scan_failed, record_finding
-from smartinspect.xray.decode import ImageHeader, UploadRejected, decode_pixels, read_header
+from smartinspect.storage.models import Scan, ScanStatus
+from smartinspect.storage.scans import add_scan, mark_scan_analysed, mark_scan_failed
+from smartinspect.xray.decode import ImageHeader, decode_pixels, read_header
 from smartinspect.xray.pipeline import ScanAnalyzer
 from smartinspect.xray.types import Detections, ScanAnalysis
 
 log = logging.getLogger(__name__)
-XRAY_TASK = "xray-detection"
 
 
 @dataclass(frozen=True)

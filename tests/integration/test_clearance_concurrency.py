@@ -13,11 +13,11 @@ from smartinspect.clearance import service
 from smartinspect.clearance.declarations import DeclarationCreate
 from smartinspect.clearance.engine import random_draw
 from smartinspect.clearance.errors import InstructionConflict
+from smartinspect.clearance.findings import record_finding
 from smartinspect.clearance.locks import begin_write
 from smartinspect.clearance.synthetic import example_declaration, xray_payload
 from smartinspect.storage.db import make_session_factory
 from smartinspect.storage.models_clearance import AuditEvent, Declaration, Instruction
-from smartinspect.storage.scans import record_finding
 
 SEED = "smartinspect-default-1"
 ROUNDS = 4

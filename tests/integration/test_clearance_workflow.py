@@ -9,12 +9,12 @@ from smartinspect.clearance import service
 from smartinspect.clearance.declarations import DeclarationCreate
 from smartinspect.clearance.engine import random_draw
 from smartinspect.clearance.errors import DeclarationConflict, InstructionConflict, InstructionForbidden
+from smartinspect.clearance.findings import record_finding
 from smartinspect.clearance.reports import channel_mix, clearance_times, rule_hit_rates
 from smartinspect.clearance.ruleset import RuleSetInvalid, default_rules_text
 from smartinspect.clearance.rulestore import active_rules, upload_rule_set
 from smartinspect.clearance.synthetic import example_declaration, synthetic_declarations, xray_payload
 from smartinspect.storage.models_clearance import AuditEvent, Declaration, Instruction
-from smartinspect.storage.scans import record_finding
 
 SEED = "smartinspect-default-1"
 

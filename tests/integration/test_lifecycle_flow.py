@@ -161,6 +161,7 @@ def _wait(predicate, timeout: float = 600) -> None:
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_retrain_register_promote_and_hot_reload_under_load(twins, world, tmp_path, db_url):
     from smartinspect.api.app import create_app
+    from smartinspect.kinds import KINDS
     from smartinspect.lifecycle.mlflow_registry import register_package
     from smartinspect.lifecycle.promote import promote
     from smartinspect.storage.apikeys import create_api_key
@@ -170,7 +171,7 @@ def test_retrain_register_promote_and_hot_reload_under_load(twins, world, tmp_pa
     settings = make_settings(tmp_path, database_url=db_url)
     retrained = twins["packages"][0]
     register_package(settings, package=retrained)  # the tiny retrain, into this deployment's registry
-    first = promote(settings, world["promotion"])
+    first = promote(settings, world["promotion"], kinds=KINDS)
     assert first.promoted and "first promotion" in first.table  # nothing served or registered before
     served = _manifest(settings.models_dir / "xray-detector")
     assert served["sha256"] == _manifest(retrained)["sha256"] and served["registry"]["version"] == "1"
@@ -183,7 +184,7 @@ def test_retrain_register_promote_and_hot_reload_under_load(twins, world, tmp_pa
         with app.state.session_factory() as session, session.begin():
             _, scanner = create_api_key(session, name="portal", role="scanner")
             _, admin = create_api_key(session, name="ops", role="admin")
-        result = promote(settings, world["promotion"])
+        result = promote(settings, world["promotion"], kinds=KINDS)
         assert result.promoted, result.table
         assert "| brier |" in result.table and "**PROMOTED**" in result.table
 

@@ -65,17 +65,19 @@ def mlflow_server(tmp_path):
 
 
 def test_register_and_promote_through_a_tracking_server(mlflow_server, tmp_path):
+    from smartinspect.kinds import KINDS
     from smartinspect.lifecycle.mlflow_registry import open_client, resolve_alias
     from smartinspect.lifecycle.promote import promote
     from smartinspect.lifecycle.runs import finish_training_run
+    from smartinspect.xray.kind import XRAY
 
     if not (SHIPPED / "manifest.json").is_file():
         pytest.skip("the shipped detector is the package registered here")
     base, server_artifacts = mlflow_server
     settings = make_settings(tmp_path / "client").model_copy(update={"mlflow_tracking_uri": base})
-    ref = finish_training_run(SHIPPED, settings=settings)  # its run is not on this server: imported, then registered
+    ref = finish_training_run(SHIPPED, settings=settings, kind=XRAY)  # its run is not on this server: imported, then registered
     assert ref.source.startswith("mlflow-artifacts:/") and ref.aliases == ("challenger",)
-    result = promote(settings, tiny_promotion_config(tmp_path, tmp_path / "frozen-eval"))
+    result = promote(settings, tiny_promotion_config(tmp_path, tmp_path / "frozen-eval"), kinds=KINDS)
     assert result.promoted
     served = json.loads((settings.models_dir / "xray-detector" / "manifest.json").read_text())
     assert served["registry"]["version"] == ref.version

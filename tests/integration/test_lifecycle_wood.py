@@ -18,6 +18,7 @@ pytest.importorskip("mlflow", reason="the train extra is not installed")
 
 
 def test_tiny_wood_model_is_registered_promoted_and_served(tmp_path):
+    from smartinspect.kinds import KINDS
     from smartinspect.lifecycle.mlflow_registry import open_client, resolve_alias
     from smartinspect.lifecycle.promote import NothingToPromote, promote
     from smartinspect.runtime import ModelRegistry
@@ -42,7 +43,7 @@ def test_tiny_wood_model_is_registered_promoted_and_served(tmp_path):
     assert {"training/confusion_matrix.png", "training/PR_curves.png", "training/open_set_ROC.png"} <= reports
     assert client.get_run(ref.run_id).data.metrics["parity_max_abs_logit"] < 1e-3
 
-    result = promote(settings, tmp_path / "promote.yaml")
+    result = promote(settings, tmp_path / "promote.yaml", kinds=KINDS)
     assert result.promoted and "| recall_Dalbergia |" in result.table and "| unknown_accepted_rate |" in result.table
     assert "| nonwood_accepted_rate |" in result.table
     served = json.loads((settings.models_dir / "wood-classifier" / "manifest.json").read_text())
@@ -52,7 +53,7 @@ def test_tiny_wood_model_is_registered_promoted_and_served(tmp_path):
     # The served package keeps the eager network the benchmark and the parity test load.
     assert (settings.models_dir / "wood-classifier" / "model.pt").is_file()
     with pytest.raises(NothingToPromote):
-        promote(settings, tmp_path / "promote.yaml")
+        promote(settings, tmp_path / "promote.yaml", kinds=KINDS)
 
 
 def test_wood_retrain_with_feedback_merges_the_expert_labels_and_records_the_mix(tmp_path):

@@ -20,9 +20,9 @@ from smartinspect.clearance.declarations import DeclarationCreate
 from smartinspect.clearance.rulestore import upload_rule_set
 from smartinspect.clearance.service import create_declaration, get_declaration
 from smartinspect.clearance.synthetic import example_declaration
+from smartinspect.domain.review import LabelTask
 from smartinspect.lifecycle.feedback import read_feedback
 from smartinspect.review.export import export_feedback
-from smartinspect.review.types import LabelTask
 from smartinspect.storage.models_clearance import AuditEvent, Instruction
 from smartinspect.storage.models_review import ReviewDecision
 

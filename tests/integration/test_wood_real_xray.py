@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from smartinspect.config import REPO_ROOT
+from smartinspect.domain.tasks import WOOD_TASK
 from smartinspect.runtime import ModelRegistry
 from smartinspect.wood.decode import decode_photo
-from smartinspect.wood.inferencer import WOOD_TASK, WoodClassifier
+from smartinspect.wood.inferencer import WoodClassifier
 from smartinspect.wood.preprocess import analysis_view
 from smartinspect.wood.screening import screen_views
 

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
+from smartinspect.domain.tasks import WOOD_TASK
 from smartinspect.runtime import ModelRegistry
 from smartinspect.storage.models import ClearanceFinding
 from smartinspect.storage.models_wood import WoodScreening
 from smartinspect.wood.datagen import anatomy_of, render_end_grain
-from smartinspect.wood.inferencer import WOOD_TASK
 
 
 @pytest.fixture(scope="module")

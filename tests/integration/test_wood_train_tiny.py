@@ -33,10 +33,11 @@ def tiny_config(tmp_path: Path) -> Path:
 
 
 def test_tiny_training_run_produces_a_servable_tracked_package(tiny_config, settings, tmp_path) -> None:
+    from smartinspect.domain.tasks import WOOD_TASK
     from smartinspect.runtime import ModelRegistry
     from smartinspect.wood.datagen import anatomy_of, render_end_grain
     from smartinspect.wood.datagen.dataset import read_index
-    from smartinspect.wood.inferencer import WOOD_TASK, WoodClassifier
+    from smartinspect.wood.inferencer import WoodClassifier
     from smartinspect.wood.train.pipeline import train_wood
 
     package = train_wood(tiny_config, settings=settings, seed=3)  # another seed than the recipe's
@@ -143,8 +144,8 @@ def test_an_ensemble_recipe_trains_its_members_with_their_own_seeds_and_serves_t
     import mlflow
     import torch
 
+    from smartinspect.domain.tasks import WOOD_TASK
     from smartinspect.runtime import ModelRegistry
-    from smartinspect.wood.inferencer import WOOD_TASK
     from smartinspect.wood.train.network import EnsembleNet, ExportWrapper
     from smartinspect.wood.train.pipeline import train_wood
 

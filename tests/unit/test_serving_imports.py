@@ -9,7 +9,7 @@ import smartinspect.api.app, smartinspect.api.routers.scans, smartinspect.xray.p
 import smartinspect.runtime, smartinspect.cli, smartinspect.demo
 import smartinspect.documents.check, smartinspect.documents.crosscheck, smartinspect.documents.profiles
 import smartinspect.api.routers.clearance, smartinspect.clearance.service, smartinspect.clearance.cli
-import smartinspect.clearance.reports, smartinspect.clearance.bench
+import smartinspect.clearance.reports, smartinspect.benchmarks.clearance
 import smartinspect.api.routers.review, smartinspect.review.decisions, smartinspect.review.export
 import smartinspect.review.cli
 import smartinspect.api.routers.documents, smartinspect.documents.service, smartinspect.ocr.engine

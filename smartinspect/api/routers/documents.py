@@ -22,11 +22,11 @@ from smartinspect.documents.service import (
     process_document,
     store_document,
 )
+from smartinspect.domain.roles import Role
 from smartinspect.ocr.engine import CLS_TASK, DET_TASK, REC_TASK, OcrEngine
 from smartinspect.ocr.intake import DocumentRejected
 from smartinspect.storage.documents import DocumentKeyReused, get_document
 from smartinspect.storage.models_documents import Document, DocumentStatus
-from smartinspect.storage.roles import Role
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 SUBMITTERS = (Role.officer, Role.admin)

@@ -9,8 +9,8 @@ from smartinspect.api.deps import RegistryDep, secured
 from smartinspect.api.errors import ApiError
 from smartinspect.api.schemas.common import ErrorPublic
 from smartinspect.api.schemas.models import ModelsPublic, ReloadOutcomePublic, ReloadPublic, ServedModelPublic
+from smartinspect.domain.roles import Role
 from smartinspect.runtime.reload import ModelReloader
-from smartinspect.storage.roles import Role
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 # Officers and experts see which model produced their results; scanner stations get it in each scan response.

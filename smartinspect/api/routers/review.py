@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from smartinspect.api.deps import BlobStoreDep, RegistryDep, SessionDep, SettingsDep
 from smartinspect.api.errors import ApiError
 from smartinspect.api.review_access import CurrentReviewer, reviewer_only
+from smartinspect.api.review_views import case_detail, case_public, decision_public
 from smartinspect.api.routers import review_ui
 from smartinspect.api.routers.clearance.common import actor_of, api_error, write
 from smartinspect.api.schemas.common import ErrorPublic
@@ -22,16 +23,15 @@ from smartinspect.api.schemas.review import CaseDetailPublic, CaseListPublic, Ca
 from smartinspect.clearance.errors import ClearanceError
 from smartinspect.clearance.fields import XRAY_CLASSES
 from smartinspect.clearance.instructions import claim_instruction, release_instruction
+from smartinspect.domain.roles import Role
+from smartinspect.domain.tasks import XRAY_TASK
 from smartinspect.review.cases import CaseNotFound, get_case_summary, get_instruction_for_case, list_cases
 from smartinspect.review.decisions import DecisionConflict, DecisionInvalid, decide_case, find_decision
 from smartinspect.review.evidence import load_evidence
-from smartinspect.review.imagery import RAW_FORMAT, material_layer_png, raw_pixels
 from smartinspect.review.types import CaseQuery, CaseType, CorrectedBox, DecisionInput, QueueSort, QueueState
-from smartinspect.review.views import case_detail, case_public, decision_public
 from smartinspect.storage.models import Scan
-from smartinspect.storage.roles import Role
 from smartinspect.storage.scans import get_scan
-from smartinspect.xray.service import XRAY_TASK
+from smartinspect.xray.viewer import RAW_FORMAT, material_layer_png, raw_pixels
 
 router = APIRouter()
 api = APIRouter(prefix="/v1/review", tags=["review"])

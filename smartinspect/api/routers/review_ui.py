@@ -31,16 +31,16 @@ from smartinspect.api.review_access import (
     session_secret,
     web_session_key,
 )
+from smartinspect.api.review_views import case_detail
 from smartinspect.api.routers.clearance.common import actor_of
 from smartinspect.review.cases import CaseNotFound, get_case_summary, get_instruction_for_case, list_cases
 from smartinspect.review.decisions import find_decision
 from smartinspect.review.evidence import load_evidence
-from smartinspect.review.imagery import raw_pixels, raw_pixels_cached
 from smartinspect.review.types import CaseQuery, CaseType, QueueSort, QueueState
-from smartinspect.review.views import case_detail
 from smartinspect.review.websession import COOKIE_NAME, csrf_matches, issue_session
 from smartinspect.storage.apikeys import authenticate_api_key
 from smartinspect.storage.models import Scan
+from smartinspect.xray.viewer import raw_pixels, raw_pixels_cached
 
 log = logging.getLogger(__name__)
 

@@ -13,13 +13,13 @@ from smartinspect.api.errors import ApiError
 from smartinspect.api.schemas.common import ErrorPublic
 from smartinspect.api.schemas.scans import ScanPublic
 from smartinspect.api.uploads import read_limited
+from smartinspect.domain.roles import Role
+from smartinspect.domain.tasks import XRAY_TASK
+from smartinspect.domain.uploads import UploadRejected
 from smartinspect.storage.models import Scan, ScanStatus
-from smartinspect.storage.roles import Role
 from smartinspect.storage.scans import IdempotencyKeyReused, get_scan
-from smartinspect.xray.decode import UploadRejected
 from smartinspect.xray.pipeline import ScanAnalyzer
 from smartinspect.xray.service import (
-    XRAY_TASK,
     ScanMetadata,
     analyse_scan,
     check_container_number,

@@ -12,10 +12,12 @@ from smartinspect.api.errors import ApiError
 from smartinspect.api.schemas.common import ErrorPublic
 from smartinspect.api.schemas.wood import GenusReferencePublic, WoodScreeningPublic
 from smartinspect.api.uploads import read_limited
+from smartinspect.domain.roles import Role
+from smartinspect.domain.tasks import WOOD_TASK
+from smartinspect.domain.uploads import UploadRejected
 from smartinspect.storage.models_wood import WoodScreening, WoodScreeningStatus
-from smartinspect.storage.roles import Role
-from smartinspect.wood.decode import MEDIA_TYPES, UploadRejected
-from smartinspect.wood.inferencer import WOOD_TASK, WoodClassifier
+from smartinspect.wood.decode import MEDIA_TYPES
+from smartinspect.wood.inferencer import WoodClassifier
 from smartinspect.wood.service import (
     ScreeningKeyReused,
     analyse_screening,

@@ -9,8 +9,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from smartinspect.clearance.declarations import DeclarationCreate
-from smartinspect.clearance.domain import InstructionKind, InstructionResult
 from smartinspect.clearance.instructions import clearance_seconds
+from smartinspect.domain.clearance import InstructionKind, InstructionResult
 from smartinspect.storage.models import ClearanceFinding
 from smartinspect.storage.models_clearance import Declaration, Instruction, RuleSetVersion
 

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from smartinspect.review.types import CaseType, DecisionKind
+from smartinspect.domain.review import DecisionKind
+from smartinspect.review.types import CaseType
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 

@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from smartinspect.domain.tasks import WOOD_TASK
 from smartinspect.runtime import file_sha256
 from smartinspect.runtime.registry import MANIFEST_NAME, load_package
 from smartinspect.wood.gate import calibrate_gate, view_statistics
-from smartinspect.wood.inferencer import WOOD_TASK, OpenSetRule, WoodClassifier, top_class
+from smartinspect.wood.inferencer import OpenSetRule, WoodClassifier, top_class
 from smartinspect.wood.taxa import load_taxa
 from smartinspect.wood.train.data import ViewSet
 from smartinspect.wood.train.pipeline import WoodTrainConfig, fit_temperature, image_outputs, members_of

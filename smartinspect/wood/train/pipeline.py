@@ -318,8 +318,9 @@ def train_wood(config_path: Path, *, settings: Settings | None = None,
                                                calibration_dir=calibration_dir,
                                                run_id=run.info.run_id, mlflow=mlflow)
     from smartinspect.lifecycle.runs import finish_training_run  # example overlays; registered as challenger
+    from smartinspect.wood.kind import WOOD
 
-    finish_training_run(package, settings=settings)
+    finish_training_run(package, settings=settings, kind=WOOD)
     return package
 
 

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from smartinspect.domain.tasks import THREAT_CLASSES
 from smartinspect.xray.datagen.raster import Cells, Poly, Shape, rect, rotate_points
 
-CLASS_NAMES = ("firearm", "drugs", "cigarettes", "concealment")
+CLASS_NAMES = THREAT_CLASSES
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from smartinspect.domain.tasks import XRAY_TASK
 from smartinspect.runtime import file_sha256
 from smartinspect.runtime.registry import MANIFEST_NAME, load_package
 from smartinspect.xray.evaluate import calibrate_threshold, run_dataset, summarise
@@ -20,7 +21,7 @@ def write_manifest(package: Path, *, name: str, version: str, params: dict, metr
                    lineage: dict, imgsz: int) -> None:
     manifest = {
         "name": name,
-        "task": "xray-detection",
+        "task": XRAY_TASK,
         "version": version,
         "file": "model.onnx",
         "sha256": file_sha256(package / "model.onnx"),

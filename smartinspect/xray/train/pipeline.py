@@ -170,8 +170,9 @@ def train_xray(config_path: Path, *, settings: Settings | None = None) -> Path:
             class_names=list(CLASS_NAMES),
         )
     from smartinspect.lifecycle.runs import finish_training_run  # example overlays; registered as challenger
+    from smartinspect.xray.kind import XRAY
 
-    finish_training_run(package, settings=settings)
+    finish_training_run(package, settings=settings, kind=XRAY)
     return package
 
 

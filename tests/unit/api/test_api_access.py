@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from smartinspect.api.app import create_app
 from smartinspect.api.deps import PUBLIC, CurrentKey, public, route_access, secured
 from smartinspect.config import Settings
+from smartinspect.domain.roles import Role
 from smartinspect.storage.apikeys import revoke_api_key
-from smartinspect.storage.roles import Role
 
 # Test-only routes: they exercise the mechanism; real routers are walked by the same matrix test.
 probe = APIRouter(prefix="/test-access")

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from smartinspect.clearance.declarations import DeclarationCreate
+from smartinspect.clearance.findings import record_finding
 from smartinspect.clearance.rulestore import upload_rule_set
 from smartinspect.clearance.service import create_declaration
 from smartinspect.clearance.synthetic import example_declaration, xray_payload
 from smartinspect.storage.models_clearance import Instruction
-from smartinspect.storage.scans import record_finding
 
 REVIEW_RULES = """schema: 1
 name: review-unit-tests

@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 from sqlalchemy import select
 
+from smartinspect.domain.review import LabelTask
 from smartinspect.lifecycle.feedback import read_feedback
 from smartinspect.review.export import export_feedback
-from smartinspect.review.types import LabelTask
 from smartinspect.storage.models import ApiKey
 from smartinspect.storage.models_clearance import Instruction
 from smartinspect.storage.models_documents import Document, DocumentPage

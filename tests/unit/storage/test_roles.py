@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from smartinspect.storage.roles import Role, parse_role
+from smartinspect.domain.roles import Role, parse_role
 
 
 @pytest.mark.parametrize("given", ["scanner", Role.scanner])

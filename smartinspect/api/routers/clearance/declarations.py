@@ -24,10 +24,10 @@ from smartinspect.api.schemas.clearance import (
     instruction_public,
 )
 from smartinspect.clearance import service
-from smartinspect.clearance.domain import Channel, DeclarationStatus
+from smartinspect.clearance.findings import list_findings
+from smartinspect.domain.clearance import Channel, DeclarationStatus
+from smartinspect.domain.roles import Role
 from smartinspect.storage.models_clearance import Declaration
-from smartinspect.storage.roles import Role
-from smartinspect.storage.scans import list_findings
 
 router = APIRouter(prefix="/v1/declarations", tags=["declarations"])
 READERS = (Role.officer, Role.expert, Role.admin)

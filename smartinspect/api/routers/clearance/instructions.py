@@ -20,9 +20,9 @@ from smartinspect.api.schemas.clearance import (
 )
 from smartinspect.api.schemas.common import ErrorPublic
 from smartinspect.clearance import service
-from smartinspect.clearance.domain import InstructionKind, InstructionStatus, kinds_for_role
+from smartinspect.domain.clearance import InstructionKind, InstructionStatus, kinds_for_role
+from smartinspect.domain.roles import Role
 from smartinspect.storage.models_clearance import AuditEvent, Instruction
-from smartinspect.storage.roles import Role
 
 router = APIRouter(prefix="/v1/instructions", tags=["instructions"])
 READERS = (Role.officer, Role.expert, Role.admin)

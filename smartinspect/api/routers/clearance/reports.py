@@ -13,9 +13,9 @@ from smartinspect.api.routers.clearance.common import ERRORS
 from smartinspect.api.schemas.clearance import AuditEventPublic
 from smartinspect.clearance import reports
 from smartinspect.clearance.audit import ChainReport, check_audit_chain
-from smartinspect.clearance.domain import Channel
+from smartinspect.domain.clearance import Channel
+from smartinspect.domain.roles import Role
 from smartinspect.storage.models_clearance import AuditEvent
-from smartinspect.storage.roles import Role
 
 router = APIRouter(tags=["reports"])
 REPORT_READERS = (Role.officer, Role.admin, Role.scientist)

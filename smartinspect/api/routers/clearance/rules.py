@@ -19,7 +19,7 @@ from smartinspect.api.schemas.clearance import (
 from smartinspect.clearance import rulestore
 from smartinspect.clearance.errors import ClearanceError
 from smartinspect.clearance.ruleset import RuleSetInvalid, load_rule_set
-from smartinspect.storage.roles import Role
+from smartinspect.domain.roles import Role
 
 router = APIRouter(prefix="/v1/rules", tags=["rules"])
 _YAML_BODY = {

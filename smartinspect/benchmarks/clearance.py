@@ -33,12 +33,12 @@ from sqlalchemy import make_url, select, text
 from smartinspect.clearance import service
 from smartinspect.clearance.engine import assess
 from smartinspect.clearance.fields import DeclarationView
+from smartinspect.clearance.findings import record_finding
 from smartinspect.clearance.intake import declaration_record
 from smartinspect.clearance.rulestore import active_rules
 from smartinspect.clearance.synthetic import synthetic_declarations, xray_payload
 from smartinspect.storage.db import make_engine, make_session_factory, normalise_database_url, upgrade_database
 from smartinspect.storage.models_clearance import Declaration
-from smartinspect.storage.scans import record_finding
 from smartinspect.storage.types import utcnow
 
 FINDING_SHARE = 0.1

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from smartinspect.storage.roles import Role
+from smartinspect.domain.roles import Role
 
 
 class Direction(StrEnum):
@@ -94,3 +94,11 @@ def roles_for_kind(kind: InstructionKind | str) -> tuple[Role, ...]:
 def kinds_for_role(role: Role | str) -> tuple[InstructionKind, ...]:
     """The instruction kinds a role claims and completes (empty for roles that work none)."""
     return tuple(kind for kind in InstructionKind if Role(role) in roles_for_kind(kind))
+
+
+class FindingSource(StrEnum):
+    """Which capability handed clearance a finding."""
+
+    xray = "xray"
+    document = "document"
+    wood = "wood"

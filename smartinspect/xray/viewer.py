@@ -1,4 +1,4 @@
-"""Scan pixels for the browser viewer: the raw 16-bit samples, compactly, and the material-colour layer.
+"""Scan pixels for the expert review viewer: the raw 16-bit samples, compactly, and the material-colour layer.
 
 The viewer applies window/level itself (JavaScript on ImageData), so it needs the stored samples, not an 8-bit
 rendering: ``raw_pixels`` gives them as a little-endian array, gzip-compressed once and cached by the image's

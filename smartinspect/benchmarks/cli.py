@@ -1,0 +1,49 @@
+"""``smartinspect bench clearance`` and ``smartinspect bench reload``. Only typer is imported here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def bench_clearance(
+    database_url: Annotated[str | None, typer.Option("--database-url", help="default: a fresh SQLite file")] = None,
+    declarations: Annotated[int, typer.Option(help="declarations per measured run")] = 2000,
+    batch: Annotated[int, typer.Option(help="declarations per transaction in the batched run")] = 100,
+    single: Annotated[int, typer.Option(help="declarations in the one-per-transaction run")] = 500,
+    http: Annotated[int, typer.Option(help="declarations POSTed one by one over real HTTP (0: skip)")] = 0,
+    seed: Annotated[int, typer.Option()] = 5,
+    out: Annotated[Path | None, typer.Option(help="write the JSON result here")] = None,
+) -> None:
+    """Declarations assessed per second with the default rules, through the real database (and HTTP)."""
+    from smartinspect.benchmarks.clearance import run_clearance_benchmark
+
+    result = run_clearance_benchmark(database_url=database_url, n_batched=declarations, batch=batch,
+                                     n_single=single, n_http=http, seed=seed)
+    text = json.dumps(result, indent=2)
+    if out:
+        out.write_text(text + "\n")
+    typer.echo(text)
+
+
+def bench_reload_cmd(
+    rounds: Annotated[int, typer.Option(help="reloads and restarts to time (medians are reported)")] = 3,
+    out: Annotated[Path | None, typer.Option(help="write the JSON result here")] = None,
+) -> None:
+    """Hot reload vs a restart (the baseline) on the shipped packages: time to serve a new version, downtime."""
+    from smartinspect.benchmarks.reload import run_reload_benchmark
+    from smartinspect.config import get_settings
+
+    text = json.dumps(run_reload_benchmark(models_dir=get_settings().models_dir, rounds=rounds), indent=2)
+    if out:
+        out.write_text(text + "\n")
+    typer.echo(text)
+
+
+def register(groups: dict[str, typer.Typer]) -> None:
+    """Add the whole-service benchmarks to ``bench`` (called by smartinspect.cli)."""
+    groups["bench"].command("clearance")(bench_clearance)
+    groups["bench"].command("reload")(bench_reload_cmd)
