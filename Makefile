@@ -10,6 +10,8 @@ demo: setup-serve
 	$(BIN)/smartinspect demo
 
 test: setup-dev
+	$(BIN)/lint-imports
+	$(BIN)/ruff check --no-cache smartinspect tests
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 setup-serve:

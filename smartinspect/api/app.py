@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 import smartinspect
 from smartinspect.api.errors import install_error_handlers
-from smartinspect.api.routers import health
+from smartinspect.api.routers import clearance, documents, health, models, review, scans, wood
 from smartinspect.api.schemas.common import ErrorPublic
 from smartinspect.config import Settings, get_settings
 from smartinspect.storage.blobs import BlobStore
@@ -25,14 +24,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Routers that other work streams add; each is included when its module imports.
-OPTIONAL_ROUTERS = (
-    "smartinspect.api.routers.scans",  # X-ray (issue 2)
-    "smartinspect.api.routers.documents",  # document OCR and verification (issue 3)
-    "smartinspect.api.routers.wood",  # wood screening (issue 4)
-    "smartinspect.api.routers.clearance",  # declarations, instructions, rules, reports (issue 5)
-    "smartinspect.api.routers.review",  # remote expert review UI and API (issue 6)
-    "smartinspect.api.routers.models",  # served models and hot reload (issue 7)
+# Every router, explicitly, in the order OpenAPI lists them.
+ROUTERS = (
+    health.router,
+    scans.router,  # X-ray scans
+    documents.router,  # document OCR and verification
+    wood.router,  # wood screening
+    clearance.router,  # declarations, instructions, rules, reports
+    review.router,  # remote expert review API and UI
+    models.router,  # served models and hot reload
 )
 
 
@@ -87,20 +87,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             served.close()
 
 
-def _optional_routers() -> list[APIRouter]:
-    routers = []
-    for module_name in OPTIONAL_ROUTERS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:  # the router exists but one of its imports is missing: say so
-                raise
-            log.debug("router %s not present; skipped", module_name)
-            continue
-        routers.append(module.router)
-    return routers
-
-
 def _use_error_body_for_422(schema: dict[str, Any]) -> None:
     """Describe 422 responses with our error body instead of FastAPI's default (edits ``schema`` in place)."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -139,8 +125,7 @@ def create_app(settings: Settings | None = None, *, registry: ModelRegistry | No
     app.state.settings = settings if settings is not None else get_settings()
     app.state.registry = registry
     install_error_handlers(app)
-    app.include_router(health.router)
-    for router in _optional_routers():
+    for router in ROUTERS:
         app.include_router(router)
     _install_openapi(app)
     return app

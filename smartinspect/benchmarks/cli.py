@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from smartinspect.clitools import emit_json
 
 
 def bench_clearance(
@@ -23,10 +24,7 @@ def bench_clearance(
 
     result = run_clearance_benchmark(database_url=database_url, n_batched=declarations, batch=batch,
                                      n_single=single, n_http=http, seed=seed)
-    text = json.dumps(result, indent=2)
-    if out:
-        out.write_text(text + "\n")
-    typer.echo(text)
+    emit_json(result, out)
 
 
 def bench_reload_cmd(
@@ -37,10 +35,7 @@ def bench_reload_cmd(
     from smartinspect.benchmarks.reload import run_reload_benchmark
     from smartinspect.config import get_settings
 
-    text = json.dumps(run_reload_benchmark(models_dir=get_settings().models_dir, rounds=rounds), indent=2)
-    if out:
-        out.write_text(text + "\n")
-    typer.echo(text)
+    emit_json(run_reload_benchmark(models_dir=get_settings().models_dir, rounds=rounds), out)
 
 
 def register(groups: dict[str, typer.Typer]) -> None:

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from smartinspect.clitools import emit_json
 from smartinspect.config import REPO_ROOT
 
 documents_app = typer.Typer(help="Stored documents: recovery after a crash.", no_args_is_help=True)
@@ -104,10 +105,7 @@ def bench_ocr_cmd(
     from smartinspect.ocr.bench import run_ocr_benchmark
 
     result = run_ocr_benchmark(n_pages=pages, seed=seed, source=source, pages_dir=pages_dir)
-    text = json.dumps(result, indent=2, ensure_ascii=False)
-    if out:
-        out.write_text(text + "\n")
-    typer.echo(text)
+    emit_json(result, out, ascii_only=False)
 
 
 @documents_app.command("recover")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from smartinspect.clitools import parse_splits
+from smartinspect.clitools import emit_json, parse_splits
 
 
 def datagen_wood_cmd(
@@ -97,10 +97,7 @@ def bench_wood_cmd(
     """Images/s through ONNX Runtime vs the same model in PyTorch eager, at batch 1 and batch 16."""
     from smartinspect.wood.bench import run_wood_benchmark
 
-    text = json.dumps(run_wood_benchmark(n_photos=photos, seed=seed), indent=2)
-    if out:
-        out.write_text(text + "\n")
-    typer.echo(text)
+    emit_json(run_wood_benchmark(n_photos=photos, seed=seed), out)
 
 
 def probe_wood_cmd(

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from smartinspect.clitools import parse_splits
+from smartinspect.clitools import emit_json, parse_splits
 from smartinspect.domain.tasks import XRAY_TASK
 
 scans_app = typer.Typer(help="Stored scans: recovery after a crash.", no_args_is_help=True)
@@ -87,10 +87,7 @@ def bench_xray_cmd(
     from smartinspect.xray.bench import run_xray_benchmark
 
     result = run_xray_benchmark(n_scans=scans, seed=seed)
-    text = json.dumps(result, indent=2)
-    if out:
-        out.write_text(text + "\n")
-    typer.echo(text)
+    emit_json(result, out)
 
 
 def recover_scans_cmd() -> None:
@@ -115,10 +112,7 @@ def visibility_xray_cmd(
     from smartinspect.xray.visibility import visibility_breakdown
 
     analyzer = ScanAnalyzer(ModelRegistry.from_settings(get_settings()).by_task(XRAY_TASK))
-    text = json.dumps(visibility_breakdown(analyzer, dataset, split.split(","), limit=limit), indent=2)
-    if out:
-        out.write_text(text + "\n")
-    typer.echo(text)
+    emit_json(visibility_breakdown(analyzer, dataset, split.split(","), limit=limit), out)
 
 
 def register(groups: dict[str, typer.Typer]) -> None:

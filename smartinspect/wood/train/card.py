@@ -42,7 +42,7 @@ def write_wood_card(path: Path, *, cfg, config_path: Path, params: dict, metrics
         "open_set_auroc_anatomy", "open_set_auroc_msp",
         "open_set_abstained", "ood_abstained", "known_photos", "open_set_photos", "ood_photos")}
     from smartinspect.wood.datagen.genera import VALIDATION_OPEN_SET_TAXA
-    from smartinspect.wood.train.package import MIN_CLASS_ACCEPTANCE
+    from smartinspect.wood.train.openset import MIN_CLASS_ACCEPTANCE
 
     selection = metrics.get("open_set_selection", {})
     seed_option = f" --seed {lineage['seed']}" if "seed" in lineage else ""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from smartinspect.domain.tasks import XRAY_TASK
+from smartinspect.lifecycle.export import swap_into_place
 from smartinspect.runtime import file_sha256
 from smartinspect.runtime.registry import MANIFEST_NAME, load_package
 from smartinspect.xray.evaluate import calibrate_threshold, run_dataset, summarise
@@ -80,19 +81,9 @@ def evaluate_and_package(*, cfg, config_path: Path, onnx_path: Path, weights: Pa
     mlflow.log_params({"inspect_threshold": params["inspect_threshold"],
                        "review_threshold": params["review_threshold"]})
     mlflow.log_artifacts(str(staging), artifact_path="package")
-    _swap_into_place(staging, output)
+    swap_into_place(staging, output)
     return output
 
 
 def _rounded(values: dict[str, float]) -> dict[str, float]:
     return {k: (round(v, 4) if v == v else None) for k, v in values.items()}
-
-
-def _swap_into_place(staging: Path, output: Path) -> None:
-    """Replace ``output`` with ``staging`` so a reader never sees a half-written package."""
-    old = output.parent / f".{output.name}.old"
-    shutil.rmtree(old, ignore_errors=True)
-    if output.exists():
-        output.rename(old)
-    staging.rename(output)
-    shutil.rmtree(old, ignore_errors=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from smartinspect.wood.evaluate import PhotoOutcome
-from smartinspect.wood.train.package import _rule_at, choose_open_set_rule
+from smartinspect.wood.train.openset import _rule_at, choose_open_set_rule
 
 TAXA = ["Cedrela", "Khaya", "Quercus"]
 
@@ -93,7 +93,7 @@ def test_a_floored_global_threshold_lifts_only_the_classes_below_the_floor() -> 
     """operating.open_set_floored: one global threshold, and own thresholds only for the classes it would keep
     below the floor, at the floor. The variable class's threshold is then tighter than with equal shares per class
     at the same overall acceptance, so more of the unknowns that look like it abstain."""
-    from smartinspect.wood.train.package import floored_rule_at
+    from smartinspect.wood.train.openset import floored_rule_at
 
     known, unknown = photos()
     rng = np.random.default_rng(7)
