@@ -6,11 +6,13 @@ from dataclasses import asdict
 from typing import Any
 
 from smartinspect.api.schemas.review import CaseDetailPublic, CasePublic, DecisionPublic, LabelPublic
-from smartinspect.review.evidence import CaseEvidence, DocumentEvidence, WoodEvidence
+from smartinspect.documents.review import DocumentEvidence
+from smartinspect.review.evidence import CaseEvidence
 from smartinspect.review.types import CaseSummary
 from smartinspect.storage.models import Scan
 from smartinspect.storage.models_clearance import Declaration
 from smartinspect.storage.models_review import ReviewDecision
+from smartinspect.wood.review import WoodEvidence
 
 
 def case_public(summary: CaseSummary) -> CasePublic:

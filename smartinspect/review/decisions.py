@@ -31,6 +31,7 @@ from smartinspect.review.cases import get_instruction_for_case
 from smartinspect.review.evidence import CaseEvidence, load_evidence
 from smartinspect.review.feedback import feedback_root, remove_example, write_example
 from smartinspect.review.labels import LabelRefused, build_example, escalation_focus
+from smartinspect.review.sources import CaseSources
 from smartinspect.review.types import DecisionInput
 from smartinspect.storage.blobs import BlobStore
 from smartinspect.storage.models_clearance import Instruction
@@ -85,7 +86,7 @@ def _replay(existing: ReviewDecision, digest: str, api_key_id: int) -> DecisionO
 
 
 def decide_case(db: Session, blobs: BlobStore, *, case_id: int, decision: DecisionInput, actor: str,
-                api_key_id: int, data_dir: Path, xray_classes: tuple[str, ...]) -> DecisionOutcome:
+                api_key_id: int, data_dir: Path, xray_classes: tuple[str, ...], sources: CaseSources) -> DecisionOutcome:
     """Record ``decision`` on case ``case_id`` by ``actor`` (clearance's name for API key ``api_key_id``).
 
     Commits. See the module docstring for what a decision does.
@@ -95,16 +96,17 @@ def decide_case(db: Session, blobs: BlobStore, *, case_id: int, decision: Decisi
     existing = find_decision(db, case_id=case_id)
     if existing is not None:
         return _replay(existing, digest, api_key_id)
-    evidence = load_evidence(db, instruction)
+    evidence = load_evidence(db, instruction, sources=sources)
     try:
-        example_spec = build_example(evidence, decision, xray_classes=xray_classes)
+        example_spec = build_example(evidence, decision, sources=sources, xray_classes=xray_classes)
     except LabelRefused as exc:
         raise DecisionInvalid(exc.code, exc.message, exc.details) from exc
     root = feedback_root(data_dir)
     written = None
     end_read_transaction(db)  # SQLite: the write transaction must take its lock before it reads
     try:
-        row = _apply(db, instruction, evidence, decision, actor=actor, api_key_id=api_key_id, digest=digest)
+        row = _apply(db, instruction, evidence, decision, actor=actor, api_key_id=api_key_id, digest=digest,
+                     sources=sources)
         if example_spec is not None:
             written = write_example(root, blobs, example_spec.for_decision(row.id))
             row.label_task, row.label_path, row.label_sha256 = (example_spec.task.value, written.relative_path,
@@ -131,7 +133,7 @@ def _discard(root: Path, written: Any) -> None:
 
 
 def _apply(db: Session, instruction: Instruction, evidence: CaseEvidence, decision: DecisionInput, *,
-           actor: str, api_key_id: int, digest: str) -> ReviewDecision:
+           actor: str, api_key_id: int, digest: str, sources: CaseSources) -> ReviewDecision:
     result = RESULT_OF[decision.decision]
     complete_instruction(db, instruction_id=instruction.id, result=result, actor=actor, comment=decision.comment,
                          role=Role.expert)
@@ -140,7 +142,7 @@ def _apply(db: Session, instruction: Instruction, evidence: CaseEvidence, decisi
         follow_up = issue_instruction(
             db, declaration_no=instruction.declaration_no, kind=InstructionKind.physical_inspection,
             reasons=[f"escalated by expert review of case {instruction.id}: {decision.comment}"], actor=actor,
-            focus=escalation_focus(evidence, decision, case_id=instruction.id), source=instruction.source,
+            focus=escalation_focus(evidence, decision, case_id=instruction.id, sources=sources), source=instruction.source,
             source_id=instruction.source_id, priority=min(instruction.priority, ESCALATION_PRIORITY),
         )
     row = ReviewDecision(

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from sqlalchemy.exc import OperationalError
 
+from smartinspect.api.cases import CASE_SOURCES
 from smartinspect.api.deps import BlobStoreDep, RegistryDep, SessionDep, SettingsDep
 from smartinspect.api.errors import ApiError
 from smartinspect.api.review_access import CurrentReviewer, reviewer_only
@@ -85,7 +86,7 @@ def read_case(case_id: CaseId, reviewer: CurrentReviewer, db: SessionDep, regist
         summary = get_case_summary(db, case_id=case_id, me=actor_of(reviewer.key))
     except CaseNotFound as exc:
         raise _not_found(exc) from exc
-    evidence = load_evidence(db, instruction)
+    evidence = load_evidence(db, instruction, sources=CASE_SOURCES)
     return case_detail(summary, evidence, find_decision(db, case_id=case_id), classes=xray_classes(registry))
 
 
@@ -126,7 +127,7 @@ def decide(case_id: CaseId, body: DecisionCreate, reviewer: CurrentReviewer, res
     try:
         outcome = decide_case(db, blobs, case_id=case_id, decision=_decision_input(body),
                               actor=actor_of(reviewer.key), api_key_id=reviewer.key.id, data_dir=settings.data_dir,
-                              xray_classes=xray_classes(registry))
+                              xray_classes=xray_classes(registry), sources=CASE_SOURCES)
     except CaseNotFound as exc:
         raise _not_found(exc) from exc
     except (DecisionConflict, DecisionInvalid) as exc:
@@ -199,7 +200,7 @@ def read_wood_image(case_id: CaseId, index: Annotated[int, Path(ge=0)], db: Sess
                     ) -> Response:
     """An end-grain image of the case's wood screening."""
     try:
-        wood = load_evidence(db, get_instruction_for_case(db, case_id=case_id)).wood
+        wood = load_evidence(db, get_instruction_for_case(db, case_id=case_id), sources=CASE_SOURCES).wood
     except CaseNotFound as exc:
         raise _not_found(exc) from exc
     if wood is None or index >= len(wood.images):
@@ -213,7 +214,7 @@ def read_document_page(case_id: CaseId, number: Annotated[int, Path(ge=0)], db: 
                        ) -> Response:
     """A page image of the case's document (fields are drawn over it by the page)."""
     try:
-        document = load_evidence(db, get_instruction_for_case(db, case_id=case_id)).document
+        document = load_evidence(db, get_instruction_for_case(db, case_id=case_id), sources=CASE_SOURCES).document
     except CaseNotFound as exc:
         raise _not_found(exc) from exc
     page = next((p for p in (document.pages if document else []) if p["number"] == number), None)

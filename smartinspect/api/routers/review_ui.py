@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
 import smartinspect.review
+from smartinspect.api.cases import CASE_SOURCES
 from smartinspect.api.deps import SessionDep, public
 from smartinspect.api.errors import ApiError
 from smartinspect.api.review_access import (
@@ -241,8 +242,8 @@ def _warm_one(blobs: Any, scan: Scan, where: Path) -> None:
 def _case_context(db, case_id: int, me: str, classes: tuple[str, ...]) -> dict[str, Any]:
     instruction = get_instruction_for_case(db, case_id=case_id)
     summary = get_case_summary(db, case_id=case_id, me=me)
-    detail = case_detail(summary, load_evidence(db, instruction), find_decision(db, case_id=case_id),
-                         classes=classes)
+    evidence = load_evidence(db, instruction, sources=CASE_SOURCES)
+    detail = case_detail(summary, evidence, find_decision(db, case_id=case_id), classes=classes)
     case = {**detail.case.model_dump(), "age_text": summary.age_text, "scan": detail.scan, "wood": detail.wood,
             "document": detail.document, "declaration": detail.declaration,
             "related_documents": detail.related_documents,

@@ -12,10 +12,10 @@ import pytest
 from smartinspect.domain.review import DecisionKind, LabelTask
 from smartinspect.review.decisions import request_digest
 from smartinspect.review.feedback import ExampleImage, LabelledExample, remove_example, write_example
-from smartinspect.review.labels import xray_boxes
 from smartinspect.review.types import CorrectedBox, DecisionInput
 from smartinspect.storage.blobs import BlobStore
 from smartinspect.storage.models import Scan
+from smartinspect.xray.review import xray_boxes
 from smartinspect.xray.viewer import material_layer_png, raw_pixels
 
 FINDING = {"class_name": "drugs", "score": 0.81, "box": [10.0, 20.0, 30.0, 40.0], "box_mm": [50, 100, 150, 200]}
