@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 ALIASES = (CHAMPION, CHALLENGER)
-PACKAGE_ARTIFACT = "package"  # where training logs the package in its run (training/xray_package.py)
+PACKAGE_ARTIFACT = "package"  # where training logs the package in its run (xray/train/package.py, wood/train/package.py)
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ def tiles_to_batch(tiles: np.ndarray) -> np.ndarray:
     """(N, T, T) uint8 gray or (N, T, T, 3) uint8 multi-window tiles -> (N, 3, T, T) float32 in [0, 1].
 
     Gray is repeated on 3 channels. Multi-window channels keep their order (training tiles are written so that
-    ultralytics' BGR->RGB flip lands them in this order; see training/xray_data.py).
+    ultralytics' BGR->RGB flip lands them in this order; see xray/train/tiles.py).
     """
     batch = tiles.astype(np.float32) * (1.0 / 255.0)
     if batch.ndim == 4:
