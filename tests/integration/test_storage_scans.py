@@ -9,17 +9,10 @@ import pytest
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
+from smartinspect.clearance.findings import list_findings, record_finding
 from smartinspect.storage.apikeys import create_api_key
 from smartinspect.storage.models import ApiKey, ClearanceFinding, Scan, ScanStatus
-from smartinspect.storage.scans import (
-    IdempotencyKeyReused,
-    add_scan,
-    get_scan,
-    list_findings,
-    mark_scan_analysed,
-    mark_scan_failed,
-    record_finding,
-)
+from smartinspect.storage.scans import IdempotencyKeyReused, add_scan, get_scan, mark_scan_analysed, mark_scan_failed
 
 RESULT: dict[str, Any] = {
     "verdict": "REVIEW",
