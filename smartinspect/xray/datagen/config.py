@@ -18,6 +18,8 @@ class XrayGenConfig:
     container_40ft_fraction: float = 0.6
     tractor_fractions: tuple[float, float, float] = (0.3, 0.4, 0.3)  # full tractor, partial (cab-exempt), none
     threat_weights: tuple[float, float, float, float] = (0.3, 0.3, 0.25, 0.15)  # per class in CLASS_NAMES order
+    clutter_per_unit: float = 0.8  # mean everyday dense objects (tools, bottles, parts) per cargo unit; 0: none
+    second_lane_fraction: float = 0.4  # units with a second unit of other goods beside them across the width
     i0_range: tuple[float, float] = (50_000.0, 60_000.0)  # open-beam counts
     blur_sigma_px: tuple[float, float] = (0.6, 0.9)  # detector response, Gaussian sigma in pixels
     dark_noise_counts: float = 8.0  # electronic noise (std, counts): sets the ~300 mm steel penetration limit
@@ -29,8 +31,10 @@ class XrayGenConfig:
     def __post_init__(self) -> None:
         if not 0.5 <= self.pitch_mm <= 50.0:
             raise ValueError(f"pitch_mm must be in [0.5, 50] mm, got {self.pitch_mm}")
+        if not 0.0 <= self.clutter_per_unit <= 10.0:
+            raise ValueError(f"clutter_per_unit must be in [0, 10] objects per unit, got {self.clutter_per_unit}")
         for name in ("empty_fraction", "contraband_fraction", "declared_empty_hidden_fraction",
-                     "hidden_concealment_fraction", "container_40ft_fraction"):
+                     "hidden_concealment_fraction", "container_40ft_fraction", "second_lane_fraction"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be a probability in [0, 1], got {value}")

@@ -119,8 +119,11 @@ BULK_DECLARED = {"grain": "WHEAT IN BULK (LINER BAG)", "ore": "IRON ORE FINES", 
 
 
 def plan_cargo(rng: np.random.Generator, zones: list[Zone], roof_y: float, *, container_len: float,
-               scenario: str | None = None) -> CargoPlan:
-    """Load the container's floor ``zones`` (front to back) for one scenario; ``roof_y`` is the roof underside."""
+               scenario: str | None = None, second_lane_fraction: float = 0.0) -> CargoPlan:
+    """Load the container's floor ``zones`` (front to back) for one scenario; ``roof_y`` is the roof underside.
+
+    ``second_lane_fraction``: the share of units that get a second unit beside them across the container's width
+    (a consolidated load: other goods behind, overlapping in the side view), where the two depths fit."""
     names = list(SCENARIOS)
     weights = np.array(list(SCENARIOS.values()))
     name = scenario or names[int(rng.choice(len(names), p=weights / weights.sum()))]
@@ -131,12 +134,12 @@ def plan_cargo(rng: np.random.Generator, zones: list[Zone], roof_y: float, *, co
     end = zones[0].x0 + fill * (zones[-1].x1 - zones[0].x0)
     units = []
     for zone in zones:
-        units += _fill_zone(rng, zone, min(end, zone.x1), roof_y, makers)
+        units += _fill_zone(rng, zone, min(end, zone.x1), roof_y, makers, second_lane_fraction)
     return CargoPlan(units, declared, name)
 
 
 def _fill_zone(rng: np.random.Generator, zone: Zone, end: float, roof_y: float,
-               makers: list[UnitMaker]) -> list[CargoUnit]:
+               makers: list[UnitMaker], second_lane_fraction: float = 0.0) -> list[CargoUnit]:
     units, x, failures = [], zone.x0 + rng.uniform(0.0, 40.0), 0
     while x < end - 250.0 and failures < 6:
         slot = Slot(x, zone.floor_y, zone.x1 - x, roof_y - ROOF_CLEARANCE)
@@ -145,8 +148,28 @@ def _fill_zone(rng: np.random.Generator, zone: Zone, end: float, roof_y: float,
             failures += 1
             continue
         units.append(unit)
-        x = unit.box.x1 + (rng.uniform(0.0, 60.0) if rng.random() < 0.8 else rng.uniform(100.0, 600.0))
+        right = unit.box.x1
+        if second_lane_fraction > 0 and rng.random() < second_lane_fraction:
+            beside = _beside(rng, slot, unit, zone, makers)
+            if beside is not None:
+                units.append(beside)
+                right = max(right, beside.box.x1)
+        x = right + (rng.uniform(0.0, 60.0) if rng.random() < 0.8 else rng.uniform(100.0, 600.0))
     return units
+
+
+def _beside(rng: np.random.Generator, slot: Slot, unit: CargoUnit, zone: Zone,
+            makers: list[UnitMaker]) -> CargoUnit | None:
+    """A second unit in the same stretch of floor, across the width from ``unit``, if its depth fits there."""
+    room = cargo.INNER_WIDTH - unit.depth - 30.0
+    if room < 350.0:
+        return None
+    for _ in range(2):
+        other = makers[int(rng.integers(len(makers)))](rng, Slot(slot.x0 + rng.uniform(0.0, 300.0), slot.y0,
+                                                                 max(slot.max_len - 300.0, 0.0), slot.y_max))
+        if other is not None and other.depth <= room and other.box.x1 <= zone.x1 + 1.0:
+            return other
+    return None
 
 
 def _plan_bulk(rng: np.random.Generator, zones: list[Zone], roof_y: float, container_len: float) -> CargoPlan:

@@ -12,6 +12,7 @@ import numpy as np
 
 from smartinspect.domain.containers import random_container_number
 from smartinspect.xray.datagen.cargo import CargoUnit
+from smartinspect.xray.datagen.clutter import place_clutter
 from smartinspect.xray.datagen.config import XrayGenConfig
 from smartinspect.xray.datagen.container import ContainerSpec, container_parts, get_container, interior_box
 from smartinspect.xray.datagen.layout import Zone, plan_cargo, plan_stray_items
@@ -99,6 +100,7 @@ def sample_scene(rng: np.random.Generator, config: XrayGenConfig, *, container: 
     if steel_wall_mm is not None and not 0.5 <= steel_wall_mm <= 20.0:
         raise ValueError(f"steel_wall_mm must be in [0.5, 20] mm, got {steel_wall_mm}")
     layout_rng, cargo_rng, threat_rng = rng.spawn(3)
+    clutter_rng = rng.spawn(1)[0]
     kind = container or ("40ft" if layout_rng.random() < config.container_40ft_fraction else "20ft")
     spec = get_container(kind)
     container_no = random_container_number(layout_rng)
@@ -117,9 +119,12 @@ def sample_scene(rng: np.random.Generator, config: XrayGenConfig, *, container: 
     if empty:
         units, declared, scenario = plan_stray_items(cargo_rng, zones, interior.y1) if stray else [], "EMPTY", "empty"
     else:
-        plan = plan_cargo(cargo_rng, zones, interior.y1, container_len=spec.length_mm)
+        plan = plan_cargo(cargo_rng, zones, interior.y1, container_len=spec.length_mm,
+                          second_lane_fraction=config.second_lane_fraction)
         units, declared, scenario = plan.units, plan.declared, plan.scenario
     threats += place_threats(threat_rng, [c for c in classes if c != "concealment"], units, interior)
+    if not empty:  # a fourth stream: forcing threats still leaves vehicle, cargo and clutter unchanged
+        units = units + place_clutter(clutter_rng, units, interior, per_unit=config.clutter_per_unit)
     grid = Grid(vehicle.width_mm, config.scan_height_mm, config.pitch_mm)
     info = {"container_no": container_no, "container_type": kind, "declared_contents": declared,
             "declared_empty": empty, "is_empty": not units and not threats, "scenario": scenario,
