@@ -18,7 +18,7 @@ from smartinspect.api.routers import health
 from smartinspect.api.schemas.common import ErrorPublic
 from smartinspect.config import Settings, get_settings
 from smartinspect.storage.blobs import BlobStore
-from smartinspect.storage.db import make_engine, make_session_factory, upgrade_database
+from smartinspect.storage.db import make_engine, make_read_session_factory, make_session_factory, upgrade_database
 
 if TYPE_CHECKING:
     from smartinspect.runtime import ModelRegistry
@@ -68,6 +68,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     assert settings.blob_dir is not None  # filled by Settings' validator
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.read_session_factory = make_read_session_factory(engine)
     app.state.blob_store = BlobStore(settings.blob_dir)
     app.state.registry = registry
     poller = _start_reloader(app, settings, registry)

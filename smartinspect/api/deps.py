@@ -33,9 +33,22 @@ def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def read_session(request: Request) -> Session:
+    """A session that takes no write lock (storage.db.make_read_session_factory); close it (``with``)."""
+    factory = getattr(request.app.state, "read_session_factory", None) or request.app.state.session_factory
+    return factory()
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request. Route code commits; anything not committed is rolled back; always closed."""
-    session: Session = request.app.state.session_factory()
+    """One session per request. Route code commits; anything not committed is rolled back; always closed.
+
+    GET/HEAD requests get a read-only session (no write lock on SQLite); the others a write session, whose
+    transaction starts (and takes the lock) only when the route first uses it.
+    """
+    session: Session = read_session(request) if request.method in SAFE_METHODS else request.app.state.session_factory()
     try:
         yield session
     except Exception:
@@ -63,9 +76,15 @@ def _unauthenticated(code: str, message: str) -> ApiError:
     return ApiError(401, code, message, headers={"WWW-Authenticate": 'Bearer realm="smartinspect"'})
 
 
+def authenticate(request: Request, token: str) -> ApiKey | None:
+    """The active key for ``token``, looked up in a short read-only session of its own (blocking: call it from a
+    thread). The request's own session stays untouched, so no transaction is open while the body is handled."""
+    with read_session(request) as session:
+        return authenticate_api_key(session, token=token)
+
+
 def get_current_key(
     request: Request,
-    session: SessionDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header_key: Annotated[str | None, Depends(_api_key_header)],
 ) -> ApiKey:
@@ -73,7 +92,7 @@ def get_current_key(
     token = bearer.credentials if bearer is not None else header_key
     if not token:
         raise _unauthenticated("not_authenticated", "send an API key: 'Authorization: Bearer <key>' or 'X-API-Key'")
-    key = authenticate_api_key(session, token=token)
+    key = authenticate(request, token)
     if key is None:
         raise _unauthenticated("invalid_api_key", "the API key is unknown, malformed or revoked")
     request.state.api_key = key  # for access logs
