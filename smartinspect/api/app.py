@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, FastAPI
 
 import smartinspect
+from smartinspect.api.admission import AdmissionMiddleware
+from smartinspect.api.early import EarlyRefusalMiddleware
 from smartinspect.api.errors import install_error_handlers
+from smartinspect.api.metrics import Metrics
 from smartinspect.api.routers import health
 from smartinspect.api.schemas.common import ErrorPublic
 from smartinspect.config import Settings, get_settings
@@ -129,6 +132,36 @@ def _install_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _authenticate_early(app: FastAPI, token: str) -> Any:
+    from smartinspect.storage.apikeys import authenticate_api_key
+
+    with app.state.read_session_factory() as session:
+        return authenticate_api_key(session, token=token)
+
+
+def _upload_roles(app: FastAPI, path: str) -> tuple[str, ...]:
+    from smartinspect.api.deps import route_access
+
+    table = getattr(app.state, "upload_roles", None)
+    if table is None:
+        table = app.state.upload_roles = {a.path: a.roles for a in route_access(app) if "POST" in a.methods}
+    return table.get(path, ())
+
+
+def install_guards(app: FastAPI, settings: Settings) -> None:
+    """Admission control and metrics (outermost), then early refusal (key and size before the body)."""
+    from smartinspect.runtime.admission import AdmissionLimits, LocalLimiter
+
+    limiter = LocalLimiter(AdmissionLimits(inference=settings.max_inflight_inference,
+                                           uploads=settings.max_inflight_uploads, reads=settings.max_inflight_reads))
+    app.state.limiter = limiter
+    app.state.metrics = Metrics.create(limiter)
+    app.add_middleware(EarlyRefusalMiddleware, settings=settings, authenticate=_authenticate_early,
+                       roles=_upload_roles)
+    app.add_middleware(AdmissionMiddleware, limiter=limiter, metrics=app.state.metrics,
+                       retry_after_s=settings.overload_retry_after_s)
+
+
 def create_app(settings: Settings | None = None, *, registry: ModelRegistry | None = None) -> FastAPI:
     """Build the API. ``registry`` replaces the model registry the lifespan would load (tests, embedding)."""
     app = FastAPI(
@@ -140,6 +173,7 @@ def create_app(settings: Settings | None = None, *, registry: ModelRegistry | No
     app.state.settings = settings if settings is not None else get_settings()
     app.state.registry = registry
     install_error_handlers(app)
+    install_guards(app, app.state.settings)
     app.include_router(health.router)
     for router in _optional_routers():
         app.include_router(router)

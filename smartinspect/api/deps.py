@@ -92,7 +92,8 @@ def get_current_key(
     token = bearer.credentials if bearer is not None else header_key
     if not token:
         raise _unauthenticated("not_authenticated", "send an API key: 'Authorization: Bearer <key>' or 'X-API-Key'")
-    key = authenticate(request, token)
+    early = getattr(request.state, "authenticated_key", None)  # api/early.py checked it before the body came
+    key = early[1] if early is not None and early[0] == token else authenticate(request, token)
     if key is None:
         raise _unauthenticated("invalid_api_key", "the API key is unknown, malformed or revoked")
     request.state.api_key = key  # for access logs

@@ -42,12 +42,14 @@ class IntakeLimits:
     min_side: int = 32
     pdf_dpi: int = 200
     text_layer_min_chars: int = 16  # fewer real characters than this: the page is treated as a scan
+    max_total_pixels: int = 160_000_000  # all pages of a PDF together, checked from the page tree before rendering
 
     @classmethod
     def from_settings(cls, settings) -> IntakeLimits:
         return cls(max_bytes=settings.document_max_bytes, max_pages=settings.document_max_pages,
                    max_page_pixels=settings.document_max_page_pixels, min_side=settings.min_image_side,
-                   pdf_dpi=settings.document_pdf_dpi, text_layer_min_chars=settings.document_text_layer_min_chars)
+                   pdf_dpi=settings.document_pdf_dpi, text_layer_min_chars=settings.document_text_layer_min_chars,
+                   max_total_pixels=settings.document_max_total_pixels)
 
 
 @dataclass(frozen=True)
