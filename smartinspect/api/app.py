@@ -70,8 +70,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = make_engine(settings.database_url)
     assert settings.blob_dir is not None  # filled by Settings' validator
     app.state.engine = engine
-    app.state.session_factory = make_session_factory(engine)
-    app.state.read_session_factory = make_read_session_factory(engine)
+    from smartinspect.clearance.audit_anchor import audit_info
+
+    info = audit_info(settings, settings.database_url)  # the audit chain's key and checkpoint file, outside the database
+    app.state.session_factory = make_session_factory(engine, info=info)
+    app.state.read_session_factory = make_read_session_factory(engine, info=info)
     app.state.blob_store = BlobStore(settings.blob_dir)
     app.state.registry = registry
     poller = _start_reloader(app, settings, registry)

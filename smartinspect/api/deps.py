@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
@@ -65,6 +65,13 @@ def get_blob_store(request: Request) -> BlobStore:
 def get_registry(request: Request) -> ModelRegistry:
     return request.app.state.registry
 
+
+# The widest integer a database column, id or offset takes (64-bit signed): larger values are refused with 422
+# instead of overflowing in the driver (OverflowError, a 500).
+DB_INT_MIN, DB_INT_MAX = -(2**63), 2**63 - 1
+PathInt = Annotated[int, Path(ge=DB_INT_MIN, le=DB_INT_MAX)]
+PathIndex = Annotated[int, Path(ge=0, le=DB_INT_MAX)]
+Offset = Annotated[int, Query(ge=0, le=DB_INT_MAX)]
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]

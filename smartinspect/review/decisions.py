@@ -31,6 +31,7 @@ from smartinspect.review.feedback import feedback_root, remove_example, write_ex
 from smartinspect.review.labels import LabelRefused, build_example, escalation_focus
 from smartinspect.review.types import DecisionInput, DecisionKind
 from smartinspect.storage.blobs import BlobStore
+from smartinspect.storage.models import FindingSource
 from smartinspect.storage.models_clearance import Instruction
 from smartinspect.storage.models_review import ReviewDecision
 from smartinspect.storage.roles import Role
@@ -51,6 +52,9 @@ class DecisionConflict(Exception):
     def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.code, self.message, self.details = code, message, details or {}
+
+
+_SOURCES = frozenset(s.value for s in FindingSource)
 
 
 class DecisionInvalid(ValueError):
@@ -94,6 +98,11 @@ def decide_case(db: Session, blobs: BlobStore, *, case_id: int, decision: Decisi
     existing = find_decision(db, case_id=case_id)
     if existing is not None:
         return _replay(existing, digest, api_key_id)
+    if instruction.source not in _SOURCES or not instruction.source_id:
+        raise DecisionInvalid(
+            "no_evidence", f"case {case_id} has no scan, wood screening or document behind it (an instruction "
+            "issued by hand); there is nothing to review: complete it as an instruction "
+            f"(POST /v1/instructions/{case_id}/complete) instead", {"case_id": case_id})
     evidence = load_evidence(db, instruction)
     try:
         example_spec = build_example(evidence, decision, xray_classes=xray_classes)

@@ -82,17 +82,19 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     raise ValueError(msg)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions for ``engine``. Objects stay readable after commit (no lazy reload outside a request)."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, *, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
+    """Sessions for ``engine``. Objects stay readable after commit (no lazy reload outside a request).
+    ``info``: copied into each session's ``info`` (e.g. the audit chain's key, see clearance/audit_anchor.py)."""
+    return sessionmaker(bind=engine, expire_on_commit=False, info=dict(info or {}))
 
 
-def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
+def make_read_session_factory(engine: Engine, *, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
     """Sessions for work that only reads (GET requests, authentication): on SQLite their transactions start
     deferred, so they take no write lock and never queue behind a writer (WAL snapshot reads). On PostgreSQL
     they are ordinary sessions: MVCC readers take no locks there anyway. A write through one still works (it
     takes the lock when it writes), but a write path should use :func:`make_session_factory`."""
-    return sessionmaker(bind=engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False)
+    return sessionmaker(bind=engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False,
+                        info=dict(info or {}))
 
 
 def _alembic_config(engine: Engine) -> Any:

@@ -37,7 +37,7 @@ def test_a_read_session_does_not_block_a_writer(tmp_path):
 
 @pytest.fixture
 def numbers() -> list[str]:
-    return [f"2248202699{i:08d}" for i in range(6)]
+    return [f"2248202610{i + 99000:08d}" for i in range(6)]
 
 
 def test_officer_and_expert_at_once_no_request_over_2_s(app, numbers):
@@ -53,7 +53,7 @@ def test_officer_and_expert_at_once_no_request_over_2_s(app, numbers):
                     started = time.monotonic()
                     response = http.request(method, path, headers=headers, json=bodies[i] if bodies else None)
                     timings[name].append(time.monotonic() - started)
-                    if response.status_code >= 500 or response.status_code in (401, 403):
+                    if response.status_code >= 400:
                         failures.append(f"{name}: {response.status_code} {response.text[:200]}")
 
         work = [

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Header, Request, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 
-from smartinspect.api.deps import BlobStoreDep, CurrentKey, RegistryDep, SessionDep, SettingsDep, secured
+from smartinspect.api.deps import BlobStoreDep, PathIndex, CurrentKey, RegistryDep, SessionDep, SettingsDep, secured
 from smartinspect.api.errors import ApiError
 from smartinspect.api.schemas.common import ErrorPublic
 from smartinspect.api.schemas.documents import DocumentPublic
@@ -128,7 +128,7 @@ def read_document(document_id: str, session: SessionDep) -> DocumentPublic:
     "/{document_id}/pages/{page}.png", response_class=Response,
     **secured(*READERS, responses={**_ERRORS, 200: {"content": {"image/png": {}}, "description": "the page"}}),
 )
-def read_page_image(document_id: str, page: int, session: SessionDep, blobs: BlobStoreDep) -> Response:
+def read_page_image(document_id: str, page: PathIndex, session: SessionDep, blobs: BlobStoreDep) -> Response:
     """The upright page image (after the engine's rotation/deskew); line and field polygons are in its pixels."""
     document = _get_or_404(session, document_id)
     stored = next((p for p in document.pages if p.page_index == page), None)

@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
 import smartinspect.review
-from smartinspect.api.deps import SessionDep, authenticate, public
+from smartinspect.api.deps import PathInt, SessionDep, authenticate, public
 from smartinspect.api.errors import ApiError
 from smartinspect.api.review_access import (
     REVIEW_ROLES,
@@ -281,7 +281,7 @@ def _case_context(db, case_id: int, me: str, classes: tuple[str, ...]) -> dict[s
 
 
 @router.get("/cases/{case_id}", **_PAGE)
-async def case_page(case_id: int, request: Request, db: SessionDep) -> Response:
+async def case_page(case_id: PathInt, request: Request, db: SessionDep) -> Response:
     """One case: the evidence (scan viewer, wood, document), the declaration and documents, the decision form."""
     reviewer = await page_reviewer(request)
     if isinstance(reviewer, Response):

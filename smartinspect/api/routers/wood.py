@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Header, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 
-from smartinspect.api.deps import BlobStoreDep, CurrentKey, RegistryDep, SessionDep, SettingsDep, secured
+from smartinspect.api.deps import BlobStoreDep, PathIndex, CurrentKey, RegistryDep, SessionDep, SettingsDep, secured
 from smartinspect.api.errors import ApiError
 from smartinspect.api.schemas.common import ErrorPublic
 from smartinspect.api.schemas.wood import GenusReferencePublic, WoodScreeningPublic
@@ -108,7 +108,7 @@ def read_screening(screening_id: str, session: SessionDep) -> WoodScreeningPubli
     "/screenings/{screening_id}/images/{position}", response_class=Response,
     **secured(*READERS, responses={**_ERRORS, 200: {"content": {"image/jpeg": {}}, "description": "the photo"}}),
 )
-def read_image(screening_id: str, position: int, session: SessionDep, blobs: BlobStoreDep) -> Response:
+def read_image(screening_id: str, position: PathIndex, session: SessionDep, blobs: BlobStoreDep) -> Response:
     screening = _get_or_404(session, screening_id)
     image = next((im for im in screening.images if im.position == position), None)
     if image is None:
