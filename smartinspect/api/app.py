@@ -72,7 +72,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     from smartinspect.clearance.audit_anchor import audit_info
 
-    info = audit_info(settings, settings.database_url)  # the audit chain's key and checkpoint file, outside the database
+    info = audit_info(settings, settings.database_url)  # the audit chain's key and checkpoint, outside the database
     app.state.session_factory = make_session_factory(engine, info=info)
     app.state.read_session_factory = make_read_session_factory(engine, info=info)
     app.state.blob_store = BlobStore(settings.blob_dir)

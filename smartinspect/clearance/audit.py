@@ -3,9 +3,10 @@
 ``hash = HMAC-SHA256(key, prev_hash + canonical JSON of {id, created_at, event_type, subject, actor, payload})``,
 with ``prev_hash`` of the first event sixty-four zeros. The key lives outside the database (settings or the data
 dir, see :mod:`smartinspect.clearance.audit_anchor`), so rewriting the tables cannot produce a chain that
-verifies; the chain end is also checkpointed, signed, to a file after each commit, so truncation is detected. Appends lock the one-row chain head (last in the lock order,
-see :mod:`smartinspect.clearance.locks`), so the chain has one order even with many writers. The head also
-records the last id and hash, so deleting the newest events is detected too.
+verifies; the chain end is also checkpointed, signed, to a file after each commit, so truncation is detected.
+Appends lock the one-row chain head (last in the lock order, see :mod:`smartinspect.clearance.locks`), so the
+chain has one order even with many writers. The head also records the last id and hash, so deleting the newest
+events is detected too.
 """
 
 from __future__ import annotations
@@ -122,7 +123,8 @@ def append_audit_events(session: Session, *, events: Sequence[EventIn]) -> list[
     rows, prev, next_id = [], head.last_hash, head.last_id + 1
     for event in events:
         payload = normalise_payload(event.payload)
-        digest = event_hash(prev, key=key, id=next_id, created_at=now, event_type=event.event_type, subject=event.subject,
+        digest = event_hash(prev, key=key, id=next_id, created_at=now, event_type=event.event_type,
+                            subject=event.subject,
                             actor=event.actor, payload=payload)
         rows.append({"id": next_id, "created_at": now, "event_type": event.event_type, "subject": event.subject,
                      "actor": event.actor, "payload": payload, "prev_hash": prev, "hash": digest})
@@ -212,7 +214,8 @@ def _link_problem(row: Any, expected_id: int, prev: str, key: bytes) -> tuple[st
         return "missing", f"event {expected_id} is missing (the next stored event is {row.id})"
     if row.prev_hash != prev:
         return "link", f"event {row.id} does not link to the event before it (prev_hash differs)"
-    digest = event_hash(prev, key=key, id=row.id, created_at=row.created_at, event_type=row.event_type, subject=row.subject,
+    digest = event_hash(prev, key=key, id=row.id, created_at=row.created_at, event_type=row.event_type,
+                        subject=row.subject,
                         actor=row.actor, payload=normalise_payload(row.payload))
     if digest != row.hash:
         return "changed", (f"event {row.id} was changed after it was written (its content no longer matches its "

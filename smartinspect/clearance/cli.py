@@ -26,10 +26,9 @@ DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="default
 
 @contextmanager
 def _session(database_url: str | None = None) -> Iterator[Session]:
-    from smartinspect.storage.db import make_engine, make_session_factory, upgrade_database
-
     from smartinspect.clearance.audit_anchor import audit_info
     from smartinspect.config import get_settings
+    from smartinspect.storage.db import make_engine, make_session_factory, upgrade_database
 
     settings = get_settings()
     url = database_url

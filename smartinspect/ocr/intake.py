@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence
 
+from smartinspect.domain.reasons import client_reason
 from smartinspect.ocr.types import OcrLine
 
 MEDIA_TYPES = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg", "tiff": "image/tiff"}
@@ -118,10 +119,10 @@ def _open_image(data: bytes, kind: str, *, limits: IntakeLimits, filename: str |
     except DocumentRejected:
         raise
     except Image.DecompressionBombError as exc:  # PIL's own guard, when a caller left it on
-        raise DocumentRejected("too_many_pixels", f"{name} is too large to decode ({exc})", 413) from exc
+        raise DocumentRejected("too_many_pixels", f"{name} is too large to decode ({client_reason(exc)})", 413) from exc
     except Exception as exc:  # PIL raises OSError, ValueError, SyntaxError... for corrupt or truncated files
         raise DocumentRejected("corrupt_image", f"{name} is corrupt or truncated and could not be decoded "
-                               f"({type(exc).__name__}: {exc})", 422) from exc
+                               f"({type(exc).__name__}: {client_reason(exc)})", 422) from exc
     return pages
 
 

@@ -12,6 +12,7 @@ import re
 
 import numpy as np
 
+from smartinspect.domain.reasons import client_reason
 from smartinspect.ocr.intake import DocumentRejected, IntakeLimits, IntakePage, check_page_count, check_page_pixels
 from smartinspect.ocr.types import OcrLine
 
@@ -33,7 +34,8 @@ def open_pdf(data: bytes, *, limits: IntakeLimits) -> list[IntakePage]:
     except DocumentRejected:
         raise
     except Exception as exc:  # a page PDFium could not parse or render
-        raise DocumentRejected("broken_pdf", f"the PDF cannot be read ({type(exc).__name__}: {exc})", 422) from exc
+        message = f"the PDF cannot be read ({type(exc).__name__}: {client_reason(exc)})"
+        raise DocumentRejected("broken_pdf", message, 422) from exc
     finally:
         document.close()
 
@@ -61,7 +63,7 @@ def _load_failure(data: bytes, exc: Exception) -> DocumentRejected:
         return DocumentRejected("encrypted_pdf", "the PDF is encrypted with a password; send it unprotected", 422)
     if re.search(rb"/Count\s+0\b", data) and not re.search(rb"/Type\s*/Page\b", data):
         return DocumentRejected("no_pages", "the document has no pages", 422)
-    return DocumentRejected("broken_pdf", f"the PDF cannot be read ({exc})", 422)
+    return DocumentRejected("broken_pdf", f"the PDF cannot be read ({client_reason(exc)})", 422)
 
 
 def _read_page(document, index: int, limits: IntakeLimits) -> IntakePage:

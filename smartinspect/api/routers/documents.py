@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Header, Request, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 
-from smartinspect.api.deps import BlobStoreDep, PathIndex, CurrentKey, RegistryDep, SessionDep, SettingsDep, secured
+from smartinspect.api.deps import BlobStoreDep, CurrentKey, PathIndex, RegistryDep, SessionDep, SettingsDep, secured
 from smartinspect.api.errors import ApiError
 from smartinspect.api.schemas.common import ErrorPublic
 from smartinspect.api.schemas.documents import DocumentPublic
+from smartinspect.api.uploads import declaration_number as check_declaration_number
 from smartinspect.api.uploads import read_limited
 from smartinspect.config import Settings
 from smartinspect.documents.service import (
@@ -22,7 +23,8 @@ from smartinspect.documents.service import (
     process_document,
     store_document,
 )
-from smartinspect.ocr.engine import CLS_TASK, DET_TASK, REC_TASK, OcrEngine
+from smartinspect.domain.reasons import client_reason
+from smartinspect.ocr.engine import CLS_TASK, DET_TASK, REC_TASK, OcrEngine, OcrModelsMissing
 from smartinspect.ocr.intake import DocumentRejected
 from smartinspect.storage.documents import DocumentKeyReused, get_document
 from smartinspect.storage.models_documents import Document, DocumentStatus
@@ -39,7 +41,7 @@ def ocr_engine(request: Request, registry, settings: Settings) -> OcrEngine:
     try:
         parts = tuple(registry.by_task(task) for task in (DET_TASK, CLS_TASK, REC_TASK))
     except KeyError as exc:
-        raise ApiError(503, "model_unavailable", str(exc)) from exc
+        raise ApiError(503, "model_unavailable", str(OcrModelsMissing(registry))) from exc
     cached = getattr(request.app.state, "ocr_engine", None)
     if cached is not None and all(a is b for a, b in zip(cached[0], parts, strict=True)):
         return cached[1]
@@ -94,7 +96,7 @@ async def submit_document(
     returns the stored result (200) instead of a second document."""
     engine = ocr_engine(request, registry, settings)
     raw = await read_limited(file, settings.document_max_bytes)
-    upload = DocumentUpload(raw, file.filename, doc_type or None, declaration_no or None)
+    upload = DocumentUpload(raw, file.filename, doc_type or None, check_declaration_number(declaration_no))
     try:
         intake = await run_in_threadpool(check_upload, upload, settings)
     except DocumentRejected as exc:
@@ -114,7 +116,8 @@ async def submit_document(
         except NoTextFound as exc:
             raise ApiError(422, "no_text_found", str(exc), {"filename": file.filename}) from exc
         except Exception as exc:
-            message = f"the document was stored but processing failed; retry with the same Idempotency-Key ({exc})"
+            message = ("the document was stored but processing failed; retry with the same Idempotency-Key "
+                       f"({client_reason(exc)})")
             raise ApiError(500, "processing_failed", message, {"document_id": document.id}) from exc
     return to_public(document)
 

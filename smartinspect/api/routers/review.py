@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from sqlalchemy.exc import OperationalError
 
-from smartinspect.api.deps import DB_INT_MAX, BlobStoreDep, Offset, RegistryDep, SessionDep, SettingsDep
+from smartinspect.api.deps import DB_INT_MAX, BlobStoreDep, Offset, PathIndex, RegistryDep, SessionDep, SettingsDep
 from smartinspect.api.errors import ApiError
 from smartinspect.api.review_access import CurrentReviewer, reviewer_only
 from smartinspect.api.routers import review_ui
@@ -67,8 +67,10 @@ def read_queue(
     db: SessionDep,
     type: Annotated[CaseType | None, Query(description="scan | wood | document")] = None,
     port: Annotated[str | None, Query(max_length=8)] = None,
-    min_age_h: Annotated[float | None, Query(ge=0, le=MAX_AGE_H, description="issued at least this many hours ago")] = None,
-    max_age_h: Annotated[float | None, Query(ge=0, le=MAX_AGE_H, description="issued at most this many hours ago")] = None,
+    min_age_h: Annotated[float | None, Query(ge=0, le=MAX_AGE_H, description="issued at least this many hours ago")
+                         ] = None,
+    max_age_h: Annotated[float | None, Query(ge=0, le=MAX_AGE_H, description="issued at most this many hours ago")
+                         ] = None,
     max_priority: Annotated[int | None, Query(ge=1, le=5, description="this urgency or more (1 most urgent)")] = None,
     state: QueueState = QueueState.open,
     sort: QueueSort = QueueSort.priority,
@@ -201,7 +203,7 @@ def _blob_image(blobs, digest: str) -> Response:
 
 @api.get("/cases/{case_id}/wood/images/{index}", response_class=Response,
          **reviewer_only(responses={**_ERRORS, 200: {"content": {"image/png": {}, "image/jpeg": {}}}}))
-def read_wood_image(case_id: CaseId, index: Annotated[int, Path(ge=0, le=DB_INT_MAX)], db: SessionDep, blobs: BlobStoreDep,
+def read_wood_image(case_id: CaseId, index: PathIndex, db: SessionDep, blobs: BlobStoreDep,
                     ) -> Response:
     """An end-grain image of the case's wood screening."""
     try:
@@ -215,7 +217,7 @@ def read_wood_image(case_id: CaseId, index: Annotated[int, Path(ge=0, le=DB_INT_
 
 @api.get("/cases/{case_id}/document/pages/{number}.png", response_class=Response,
          **reviewer_only(responses={**_ERRORS, 200: {"content": {"image/png": {}}}}))
-def read_document_page(case_id: CaseId, number: Annotated[int, Path(ge=0, le=DB_INT_MAX)], db: SessionDep, blobs: BlobStoreDep,
+def read_document_page(case_id: CaseId, number: PathIndex, db: SessionDep, blobs: BlobStoreDep,
                        ) -> Response:
     """A page image of the case's document (fields are drawn over it by the page)."""
     try:
@@ -232,7 +234,7 @@ def read_document_page(case_id: CaseId, number: Annotated[int, Path(ge=0, le=DB_
 @api.get("/cases/{case_id}/related/{document_id}/pages/{number}.png", response_class=Response,
          **reviewer_only(responses={**_ERRORS, 200: {"content": {"image/png": {}}}}))
 def read_related_page(case_id: CaseId, document_id: Annotated[str, Path(max_length=64)],
-                      number: Annotated[int, Path(ge=0, le=DB_INT_MAX)], db: SessionDep, blobs: BlobStoreDep) -> Response:
+                      number: PathIndex, db: SessionDep, blobs: BlobStoreDep) -> Response:
     """A page of a document filed for the case's declaration (the side-by-side view)."""
     from smartinspect.storage.models_documents import Document
 

@@ -13,6 +13,7 @@ from smartinspect.api.errors import ApiError
 from smartinspect.api.schemas.common import ErrorPublic
 from smartinspect.api.schemas.scans import ScanPublic
 from smartinspect.api.uploads import read_limited
+from smartinspect.domain.reasons import client_reason
 from smartinspect.storage.models import Scan, ScanStatus
 from smartinspect.storage.roles import Role
 from smartinspect.storage.scans import IdempotencyKeyReused, get_scan
@@ -101,7 +102,8 @@ async def submit_scan(
         try:
             await run_in_threadpool(analyse_scan, session, blobs, analyzer, scan, upload.pixels)
         except Exception as exc:
-            message = f"the scan was stored but analysis failed; retry with the same Idempotency-Key ({exc})"
+            message = ("the scan was stored but analysis failed; retry with the same Idempotency-Key "
+                       f"({client_reason(exc)})")
             raise ApiError(500, "analysis_failed", message, {"scan_id": scan.id}) from exc
     return to_public(scan)
 

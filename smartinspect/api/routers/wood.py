@@ -7,11 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Header, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 
-from smartinspect.api.deps import BlobStoreDep, PathIndex, CurrentKey, RegistryDep, SessionDep, SettingsDep, secured
+from smartinspect.api.deps import BlobStoreDep, CurrentKey, PathIndex, RegistryDep, SessionDep, SettingsDep, secured
 from smartinspect.api.errors import ApiError
 from smartinspect.api.schemas.common import ErrorPublic
 from smartinspect.api.schemas.wood import GenusReferencePublic, WoodScreeningPublic
+from smartinspect.api.uploads import declaration_number as check_declaration_number
 from smartinspect.api.uploads import read_limited
+from smartinspect.domain.reasons import client_reason
 from smartinspect.storage.models_wood import WoodScreening, WoodScreeningStatus
 from smartinspect.storage.roles import Role
 from smartinspect.wood.decode import MEDIA_TYPES, UploadRejected
@@ -75,6 +77,9 @@ async def submit_screening(
 ) -> WoodScreeningPublic:
     """Store the photos, screen them, hand the result to clearance. A retry with the same Idempotency-Key is safe."""
     classifier = _classifier(registry)
+    number = check_declaration_number(declaration_no)
+    if number is None:
+        raise ApiError(422, "invalid_declaration_number", "a wood screening needs the declaration number (18 digits)")
     raw = [await read_limited(upload, settings.max_upload_bytes) for upload in images]
     try:
         photos = await run_in_threadpool(check_photos, raw, settings, analysis_side=classifier.params.analysis_side)
@@ -82,7 +87,7 @@ async def submit_screening(
         raise ApiError(exc.status, exc.code, exc.message) from exc
     try:
         screening, created = await run_in_threadpool(
-            store_screening, session, blobs, photos=photos, declaration_no=declaration_no.strip(),
+            store_screening, session, blobs, photos=photos, declaration_no=number,
             declared_species=declared_species.strip(), api_key_id=key.id, idempotency_key=idempotency_key)
     except ScreeningKeyReused as exc:
         raise ApiError(409, "idempotency_key_reused", str(exc), {"screening_id": exc.existing.id}) from exc
@@ -94,7 +99,8 @@ async def submit_screening(
         try:
             await run_in_threadpool(analyse_screening, session, classifier, screening, views)
         except Exception as exc:
-            message = f"the photos were stored but screening failed; retry with the same Idempotency-Key ({exc})"
+            message = ("the photos were stored but screening failed; retry with the same Idempotency-Key "
+                       f"({client_reason(exc)})")
             raise ApiError(500, "analysis_failed", message, {"screening_id": screening.id}) from exc
     return to_public(screening)
 
