@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     audit_key: SecretStr | None = Field(default=None, min_length=32)
 
     # Logs: "json" (one object a line, with the request id) or "text"
-    log_format: Literal["json", "text"] = "text"
+    log_format: Literal["json", "text"] = "json"
 
     # HTTP server
     host: str = "127.0.0.1"

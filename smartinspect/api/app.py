@@ -16,6 +16,7 @@ import smartinspect
 from smartinspect.api.admission import AdmissionMiddleware
 from smartinspect.api.early import EarlyRefusalMiddleware
 from smartinspect.api.errors import install_error_handlers
+from smartinspect.api.logs import RequestIdMiddleware, configure_logging
 from smartinspect.api.metrics import Metrics
 from smartinspect.api.routers import health
 from smartinspect.api.schemas.common import ErrorPublic
@@ -63,6 +64,7 @@ def _start_reloader(app: FastAPI, settings: Settings, registry: ModelRegistry) -
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    configure_logging(settings.log_level, settings.log_format)
     settings.ensure_dirs()
     upgrade_database(settings.database_url)
     injected_registry = app.state.registry
@@ -163,6 +165,7 @@ def install_guards(app: FastAPI, settings: Settings) -> None:
                        roles=_upload_roles)
     app.add_middleware(AdmissionMiddleware, limiter=limiter, metrics=app.state.metrics,
                        retry_after_s=settings.overload_retry_after_s)
+    app.add_middleware(RequestIdMiddleware)  # outermost: every response, refusals included, carries the id
 
 
 def create_app(settings: Settings | None = None, *, registry: ModelRegistry | None = None) -> FastAPI:

@@ -4,7 +4,11 @@ depth of the worker thread pool that blocking work queues on. Served at ``/metri
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -49,6 +53,16 @@ class Metrics:
 
     def render(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+@contextmanager
+def timed_inference(app: Any, model: Callable[[], str | None]) -> Iterator[None]:
+    """Observe the block's duration as inference time of ``model()`` (read after the block: the model that ran)."""
+    started = time.perf_counter()
+    yield
+    metrics = getattr(app.state, "metrics", None)
+    if metrics is not None:
+        metrics.inference.labels(model() or "unknown").observe(time.perf_counter() - started)
 
 
 def _threadpool_busy() -> float:

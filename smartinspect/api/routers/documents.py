@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from smartinspect.api.deps import BlobStoreDep, CurrentKey, PathIndex, RegistryDep, SessionDep, SettingsDep, secured
 from smartinspect.api.errors import ApiError
+from smartinspect.api.metrics import timed_inference
 from smartinspect.api.schemas.common import ErrorPublic
 from smartinspect.api.schemas.documents import DocumentPublic
 from smartinspect.api.uploads import declaration_number as check_declaration_number
@@ -111,8 +112,9 @@ async def submit_document(
         response.status_code = status.HTTP_200_OK
     if document.status != DocumentStatus.processed:  # new, or a retry of one a crash left unfinished
         try:
-            await run_in_threadpool(process_document, session, blobs, engine, document, settings=settings,
-                                    intake=intake)
+            with timed_inference(request.app, lambda: "ocr"):
+                await run_in_threadpool(process_document, session, blobs, engine, document, settings=settings,
+                                        intake=intake)
         except NoTextFound as exc:
             raise ApiError(422, "no_text_found", str(exc), {"filename": file.filename}) from exc
         except Exception as exc:

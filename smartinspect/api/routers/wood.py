@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Header, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Header, Request, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 
 from smartinspect.api.deps import BlobStoreDep, CurrentKey, PathIndex, RegistryDep, SessionDep, SettingsDep, secured
 from smartinspect.api.errors import ApiError
+from smartinspect.api.metrics import timed_inference
 from smartinspect.api.schemas.common import ErrorPublic
 from smartinspect.api.schemas.wood import GenusReferencePublic, WoodScreeningPublic
 from smartinspect.api.uploads import declaration_number as check_declaration_number
@@ -64,6 +65,7 @@ def to_public(screening: WoodScreening) -> WoodScreeningPublic:
     **secured(Role.officer, Role.admin, responses=_ERRORS),
 )
 async def submit_screening(
+    request: Request,
     response: Response,
     key: CurrentKey,
     session: SessionDep,
@@ -97,7 +99,8 @@ async def submit_screening(
         views = [p.view for p in photos] if created else await run_in_threadpool(
             stored_views, blobs, screening, settings, classifier.params.analysis_side)
         try:
-            await run_in_threadpool(analyse_screening, session, classifier, screening, views)
+            with timed_inference(request.app, lambda: screening.model_name):
+                await run_in_threadpool(analyse_screening, session, classifier, screening, views)
         except Exception as exc:
             message = ("the photos were stored but screening failed; retry with the same Idempotency-Key "
                        f"({client_reason(exc)})")
