@@ -57,6 +57,8 @@ lifecycle_cli.register(GROUPS, kinds=_kinds)  # promotion works on the registere
 def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic says "Context impl SQLiteImpl" etc. on every migration check: only with --verbose.
+    logging.getLogger("alembic").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 @app.command()
@@ -71,7 +73,8 @@ def serve(
 
     settings = get_settings()
     uvicorn.run("smartinspect.api.app:create_app", factory=True, host=host or settings.host,
-                port=port or settings.port, log_level=settings.log_level.lower())
+                port=port or settings.port, log_level=settings.log_level.lower(),
+                access_log=False)  # the API writes its own access line, with the request id
 
 
 @app.command()

@@ -58,6 +58,21 @@ class Settings(BaseSettings):
     wood_max_image_pixels: int = Field(default=60_000_000, ge=16_384)  # phone photos are 12-50 Mpx; more: 413
     wood_min_contrast: float = Field(default=3.0, ge=0.0)  # luminance std (0-255) below this is a blank frame: 422
 
+    # Admission control and early refusal (issue 23): requests in flight per class, beyond which the API answers
+    # 503 with Retry-After at once; bodies over the limit are refused (413) while they stream in
+    max_inflight_inference: int = Field(default=4, ge=1)  # POST scans / documents / wood screenings (a model runs)
+    max_inflight_uploads: int = Field(default=16, ge=1)  # other requests that change state
+    max_inflight_reads: int = Field(default=64, ge=1)  # GET / HEAD
+    overload_retry_after_s: int = Field(default=2, ge=1)
+    max_request_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)  # routes other than the uploads
+    document_max_total_pixels: int = Field(default=160_000_000, ge=1024)  # all pages of a PDF, checked before render
+
+    # Audit chain (issue 23): HMAC key of the event hashes (None: generated once in <data_dir>/audit_key, 0600)
+    audit_key: SecretStr | None = Field(default=None, min_length=32)
+
+    # Logs: "json" (one object a line, with the request id) or "text"
+    log_format: Literal["json", "text"] = "json"
+
     # HTTP server
     host: str = "127.0.0.1"
     port: int = 8000

@@ -12,12 +12,16 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI
 
 import smartinspect
+from smartinspect.api.admission import AdmissionMiddleware
+from smartinspect.api.early import EarlyRefusalMiddleware
 from smartinspect.api.errors import install_error_handlers
+from smartinspect.api.logs import RequestIdMiddleware, configure_logging
+from smartinspect.api.metrics import Metrics
 from smartinspect.api.routers import clearance, documents, health, models, review, scans, wood
 from smartinspect.api.schemas.common import ErrorPublic
 from smartinspect.config import Settings, get_settings
 from smartinspect.storage.blobs import BlobStore
-from smartinspect.storage.db import make_engine, make_session_factory, upgrade_database
+from smartinspect.storage.db import make_engine, make_read_session_factory, make_session_factory, upgrade_database
 
 if TYPE_CHECKING:
     from smartinspect.runtime import ModelRegistry
@@ -60,6 +64,7 @@ def _start_reloader(app: FastAPI, settings: Settings, registry: ModelRegistry) -
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    configure_logging(settings.log_level, settings.log_format)
     settings.ensure_dirs()
     upgrade_database(settings.database_url)
     injected_registry = app.state.registry
@@ -67,7 +72,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = make_engine(settings.database_url)
     assert settings.blob_dir is not None  # filled by Settings' validator
     app.state.engine = engine
-    app.state.session_factory = make_session_factory(engine)
+    from smartinspect.clearance.audit_anchor import audit_info
+
+    info = audit_info(settings, settings.database_url)  # the audit chain's key and checkpoint, outside the database
+    app.state.session_factory = make_session_factory(engine, info=info)
+    app.state.read_session_factory = make_read_session_factory(engine, info=info)
     app.state.blob_store = BlobStore(settings.blob_dir)
     app.state.registry = registry
     poller = _start_reloader(app, settings, registry)
@@ -114,6 +123,37 @@ def _install_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _authenticate_early(app: FastAPI, token: str) -> Any:
+    from smartinspect.storage.apikeys import authenticate_api_key
+
+    with app.state.read_session_factory() as session:
+        return authenticate_api_key(session, token=token)
+
+
+def _upload_roles(app: FastAPI, path: str) -> tuple[str, ...]:
+    from smartinspect.api.deps import route_access
+
+    table = getattr(app.state, "upload_roles", None)
+    if table is None:
+        table = app.state.upload_roles = {a.path: a.roles for a in route_access(app) if "POST" in a.methods}
+    return table.get(path, ())
+
+
+def install_guards(app: FastAPI, settings: Settings) -> None:
+    """Admission control and metrics (outermost), then early refusal (key and size before the body)."""
+    from smartinspect.runtime.admission import AdmissionLimits, LocalLimiter
+
+    limiter = LocalLimiter(AdmissionLimits(inference=settings.max_inflight_inference,
+                                           uploads=settings.max_inflight_uploads, reads=settings.max_inflight_reads))
+    app.state.limiter = limiter
+    app.state.metrics = Metrics.create(limiter)
+    app.add_middleware(EarlyRefusalMiddleware, settings=settings, authenticate=_authenticate_early,
+                       roles=_upload_roles)
+    app.add_middleware(AdmissionMiddleware, limiter=limiter, metrics=app.state.metrics,
+                       retry_after_s=settings.overload_retry_after_s)
+    app.add_middleware(RequestIdMiddleware)  # outermost: every response, refusals included, carries the id
+
+
 def create_app(settings: Settings | None = None, *, registry: ModelRegistry | None = None) -> FastAPI:
     """Build the API. ``registry`` replaces the model registry the lifespan would load (tests, embedding)."""
     app = FastAPI(
@@ -125,6 +165,7 @@ def create_app(settings: Settings | None = None, *, registry: ModelRegistry | No
     app.state.settings = settings if settings is not None else get_settings()
     app.state.registry = registry
     install_error_handlers(app)
+    install_guards(app, app.state.settings)
     for router in ROUTERS:
         app.include_router(router)
     _install_openapi(app)

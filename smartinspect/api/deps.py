@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
@@ -33,9 +33,22 @@ def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def read_session(request: Request) -> Session:
+    """A session that takes no write lock (storage.db.make_read_session_factory); close it (``with``)."""
+    factory = getattr(request.app.state, "read_session_factory", None) or request.app.state.session_factory
+    return factory()
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request. Route code commits; anything not committed is rolled back; always closed."""
-    session: Session = request.app.state.session_factory()
+    """One session per request. Route code commits; anything not committed is rolled back; always closed.
+
+    GET/HEAD requests get a read-only session (no write lock on SQLite); the others a write session, whose
+    transaction starts (and takes the lock) only when the route first uses it.
+    """
+    session: Session = read_session(request) if request.method in SAFE_METHODS else request.app.state.session_factory()
     try:
         yield session
     except Exception:
@@ -53,6 +66,13 @@ def get_registry(request: Request) -> ModelRegistry:
     return request.app.state.registry
 
 
+# The widest integer a database column, id or offset takes (64-bit signed): larger values are refused with 422
+# instead of overflowing in the driver (OverflowError, a 500).
+DB_INT_MIN, DB_INT_MAX = -(2**63), 2**63 - 1
+PathInt = Annotated[int, Path(ge=DB_INT_MIN, le=DB_INT_MAX)]
+PathIndex = Annotated[int, Path(ge=0, le=DB_INT_MAX)]
+Offset = Annotated[int, Query(ge=0, le=DB_INT_MAX)]
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 BlobStoreDep = Annotated[BlobStore, Depends(get_blob_store)]
@@ -63,9 +83,15 @@ def _unauthenticated(code: str, message: str) -> ApiError:
     return ApiError(401, code, message, headers={"WWW-Authenticate": 'Bearer realm="smartinspect"'})
 
 
+def authenticate(request: Request, token: str) -> ApiKey | None:
+    """The active key for ``token``, looked up in a short read-only session of its own (blocking: call it from a
+    thread). The request's own session stays untouched, so no transaction is open while the body is handled."""
+    with read_session(request) as session:
+        return authenticate_api_key(session, token=token)
+
+
 def get_current_key(
     request: Request,
-    session: SessionDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header_key: Annotated[str | None, Depends(_api_key_header)],
 ) -> ApiKey:
@@ -73,7 +99,8 @@ def get_current_key(
     token = bearer.credentials if bearer is not None else header_key
     if not token:
         raise _unauthenticated("not_authenticated", "send an API key: 'Authorization: Bearer <key>' or 'X-API-Key'")
-    key = authenticate_api_key(session, token=token)
+    early = getattr(request.state, "authenticated_key", None)  # api/early.py checked it before the body came
+    key = early[1] if early is not None and early[0] == token else authenticate(request, token)
     if key is None:
         raise _unauthenticated("invalid_api_key", "the API key is unknown, malformed or revoked")
     request.state.api_key = key  # for access logs

@@ -12,15 +12,17 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
+from fastapi.concurrency import run_in_threadpool
 
-from smartinspect.api.deps import SessionDep
+from smartinspect.api.deps import read_session
 from smartinspect.api.errors import ApiError
 from smartinspect.api.schemas.common import ErrorPublic
 from smartinspect.domain.roles import Role
-from smartinspect.review.websession import COOKIE_NAME, WebSession, csrf_matches, load_session_secret, read_session
+from smartinspect.review.websession import COOKIE_NAME, WebSession, csrf_matches, load_session_secret
+from smartinspect.review.websession import read_session as read_web_session
 from smartinspect.storage.apikeys import authenticate_api_key
 from smartinspect.storage.models import ApiKey
+from smartinspect.storage.websessions import session_ended
 
 REVIEW_ROLES = (Role.expert,)
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -51,15 +53,21 @@ def session_secret(request: Request) -> bytes:
     return secret
 
 
-def web_session_key(request: Request, db: Session) -> tuple[ApiKey, WebSession] | None:
-    """The active API key and session behind the request's review cookie, if it has a valid one."""
+def web_session_key(request: Request) -> tuple[ApiKey, WebSession] | None:
+    """The active API key and session behind the request's review cookie, if it has a valid one.
+
+    Blocking (a short read-only database session of its own): call it from a thread, never on the event loop.
+    """
     settings = request.app.state.settings
-    web = read_session(session_secret(request), request.cookies.get(COOKIE_NAME),
-                       max_age_s=settings.session_max_age_s)
+    web = read_web_session(session_secret(request), request.cookies.get(COOKIE_NAME),
+                           max_age_s=settings.session_max_age_s)
     if web is None:
         return None
-    key = db.get(ApiKey, web.key_id)
-    return (key, web) if key is not None and key.active else None
+    with read_session(request) as db:
+        key = db.get(ApiKey, web.key_id)
+        if key is None or not key.active or session_ended(db, csrf_token=web.csrf_token):
+            return None
+    return key, web
 
 
 def _header_token(request: Request) -> str | None:
@@ -70,22 +78,32 @@ def _header_token(request: Request) -> str | None:
     return request.headers.get("X-API-Key") or None
 
 
-async def resolve_reviewer(request: Request, db: Session) -> Reviewer:
-    """The caller, by cookie or API key header. Raises NotLoggedIn, or ApiError 401/403 (role, CSRF)."""
-    found = web_session_key(request, db)
+def _lookup_reviewer(request: Request) -> tuple[ApiKey | None, WebSession | None]:
+    """Blocking part of :func:`resolve_reviewer` (run in a thread): the key by cookie, else by header."""
+    found = web_session_key(request)
     if found is not None:
-        key, web = found
+        return found
+    token = _header_token(request)
+    if not token:
+        raise NotLoggedIn()
+    with read_session(request) as db:
+        return authenticate_api_key(db, token=token), None
+
+
+async def resolve_reviewer(request: Request) -> Reviewer:
+    """The caller, by cookie or API key header. Raises NotLoggedIn, or ApiError 401/403 (role, CSRF).
+
+    The database lookups run in the thread pool: this is async code (it may read the form for the CSRF token),
+    and a blocking call here would stall every request of the process.
+    """
+    key, web = await run_in_threadpool(_lookup_reviewer, request)
+    if web is not None:
         if request.method not in _SAFE_METHODS and not csrf_matches(web, await _csrf_token(request)):
             raise ApiError(403, "csrf_failed", "this change needs the session's CSRF token (X-CSRF-Token header)")
-    else:
-        token = _header_token(request)
-        if not token:
-            raise NotLoggedIn()
-        key = authenticate_api_key(db, token=token)
-        if key is None:
-            raise ApiError(401, "invalid_api_key", "the API key is unknown, malformed or revoked",
-                           headers={"WWW-Authenticate": 'Bearer realm="smartinspect"'})
-        web = None
+    elif key is None:
+        raise ApiError(401, "invalid_api_key", "the API key is unknown, malformed or revoked",
+                       headers={"WWW-Authenticate": 'Bearer realm="smartinspect"'})
+    assert key is not None
     if key.role not in REVIEW_ROLES:
         allowed = [r.value for r in REVIEW_ROLES]
         message = f"role {key.role!r} may not use expert review; allowed roles: {', '.join(allowed)}"
@@ -94,10 +112,10 @@ async def resolve_reviewer(request: Request, db: Session) -> Reviewer:
     return Reviewer(key=key, web=web)
 
 
-async def current_reviewer(request: Request, db: SessionDep) -> Reviewer:
+async def current_reviewer(request: Request) -> Reviewer:
     """The JSON API's guard: as :func:`resolve_reviewer`, with no credentials at all a 401."""
     try:
-        return await resolve_reviewer(request, db)
+        return await resolve_reviewer(request)
     except NotLoggedIn:
         raise ApiError(401, "not_authenticated", "log in at /review/login, or send an API key of the expert role",
                        headers={"WWW-Authenticate": 'Bearer realm="smartinspect"'}) from None

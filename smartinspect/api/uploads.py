@@ -5,8 +5,20 @@ from __future__ import annotations
 from fastapi import UploadFile
 
 from smartinspect.api.errors import ApiError
+from smartinspect.domain.customs import InvalidCode, verify_declaration_number
 
 _CHUNK = 1 << 20
+
+
+def declaration_number(raw: str | None) -> str | None:
+    """An upload's declaration number: 18 digits (spaces and dashes dropped), or ApiError 422
+    ``invalid_declaration_number``; empty means none."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return verify_declaration_number(raw.strip())
+    except InvalidCode as exc:
+        raise ApiError(422, "invalid_declaration_number", str(exc), {"declaration_no": raw[:64]}) from exc
 
 
 def _too_large(upload: UploadFile, max_bytes: int) -> ApiError:

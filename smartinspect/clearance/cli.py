@@ -26,19 +26,19 @@ DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="default
 
 @contextmanager
 def _session(database_url: str | None = None) -> Iterator[Session]:
+    from smartinspect.clearance.audit_anchor import audit_info
+    from smartinspect.config import get_settings
     from smartinspect.storage.db import make_engine, make_session_factory, upgrade_database
 
+    settings = get_settings()
     url = database_url
     if url is None:
-        from smartinspect.config import get_settings
-
-        settings = get_settings()
         settings.ensure_dirs()
         url = settings.database_url
     upgrade_database(url)
     engine = make_engine(url)
     try:
-        with make_session_factory(engine)() as session:
+        with make_session_factory(engine, info=audit_info(settings, url))() as session:
             yield session
     finally:
         engine.dispose()
@@ -63,14 +63,15 @@ def _print_errors(file: Path, exc: Any) -> None:
 
 @audit_app.command("verify")
 def audit_verify(database_url: DatabaseUrl = None) -> None:
-    """Recompute the whole hash chain; exit 1 and name the first broken event if anything was tampered with."""
+    """Recompute the keyed hash chain and compare its end with the head row and the signed checkpoint file; exit 1
+    naming the failed check (links, hashes, head, checkpoint) and the first broken event."""
     from smartinspect.clearance.audit import check_audit_chain
 
     with _session(database_url) as session:
         report = check_audit_chain(session)
     _echo(asdict(report))
     if not report.ok:
-        _fail(f"audit chain BROKEN at event {report.first_broken_id}: {report.reason}")
+        _fail(f"audit chain BROKEN at event {report.first_broken_id} ({report.check} check failed): {report.reason}")
     typer.echo(f"audit chain OK: {report.events_checked} events, head {report.head_hash}", err=True)
 
 

@@ -3,7 +3,7 @@
 Order matters, as for scans: the file blob is written and the row committed (``received``) before OCR starts; a
 crash after that leaves a row that ``recover_pending_documents`` (or a retry with the same Idempotency-Key)
 finishes. Rejected input (intake errors) is refused before anything is written; a file in which OCR finds no
-text at all is not a document: its row is deleted again (and its blob, when nothing else uses it) and the caller
+text at all is not a document: its row is deleted again (its blob is left to `smartinspect db gc-blobs`) and the caller
 answers 422.
 """
 
@@ -27,9 +27,12 @@ from smartinspect.domain.clearance import FindingSource
 from smartinspect.ocr.engine import OcrEngine, ReadResult
 from smartinspect.ocr.intake import DocumentRejected, IntakeDocument, IntakeLimits, open_document
 from smartinspect.ocr.types import DocumentText
+from smartinspect.storage.blobrefs import delete_if_unreferenced
 from smartinspect.storage.blobs import BlobStore
 from smartinspect.storage.documents import (
+    DocumentKeyReused,
     add_document,
+    find_document_by_idempotency_key,
     mark_document_failed,
     mark_document_processed,
     processed_documents_for,
@@ -75,7 +78,16 @@ def check_upload(upload: DocumentUpload, settings: Settings) -> IntakeDocument:
 
 def store_document(session: Session, blobs: BlobStore, *, upload: DocumentUpload, intake: IntakeDocument,
                    api_key_id: int, idempotency_key: str | None) -> tuple[Document, bool]:
-    """Write the file blob, then insert and commit the row (status ``received``). Returns ``(document, created)``."""
+    """Write the file blob, then insert and commit the row (status ``received``). Returns ``(document, created)``.
+
+    A reused Idempotency-Key is answered before the blob is written (a 409 leaves no orphan blob)."""
+    if idempotency_key is not None:
+        existing = find_document_by_idempotency_key(session, api_key_id=api_key_id, idempotency_key=idempotency_key)
+        session.commit()  # end the lookup's transaction before the blob is written
+        if existing is not None:
+            if existing.request_sha256 != upload.fingerprint():
+                raise DocumentKeyReused(existing)
+            return existing, False
     digest = blobs.put(upload.data)
     document = Document(
         status=DocumentStatus.received, declaration_no=upload.declaration_no, doc_type_hint=upload.doc_type_hint,
@@ -102,7 +114,7 @@ def process_document(session: Session, blobs: BlobStore, engine: OcrEngine, docu
         read = engine.read_intake(intake)
         text = DocumentText(pages=[p.text for p in read.pages], media_type=intake.media_type)
         if not any(page.lines for page in text.pages):
-            _forget(session, blobs, document)
+            _forget(session, blobs, document, settings)
             raise NoTextFound("no text was found on any page: the file does not look like a document")
         _finish(session, blobs, engine, document, read, text)
         session.commit()
@@ -184,15 +196,19 @@ def page_png(blobs: BlobStore, page: DocumentPage) -> bytes:
     return buffer.tobytes()
 
 
-def _forget(session: Session, blobs: BlobStore, document: Document) -> None:
-    """Delete a document that turned out not to be one, and its file blob unless another row uses it."""
-    digest = document.file_sha256
+def _forget(session: Session, blobs: BlobStore, document: Document, settings: Settings) -> None:
+    """Delete a document that turned out not to be one, and its file blob only when nothing else names it: the
+    blob is content-addressed, so the same bytes may back a scan, another document, a wood photo or a feedback
+    example (deleting it broke that scan's overlay). See storage/blobrefs.py."""
+    from smartinspect.review.feedback import feedback_root
+
+    digest, written_before = document.file_sha256, document.created_at.timestamp()
     session.rollback()
     session.delete(document)
     session.commit()
-    still_used = session.scalar(select(Document.id).where(Document.file_sha256 == digest).limit(1))
-    if still_used is None:
-        blobs.path(digest).unlink(missing_ok=True)
+    delete_if_unreferenced(session, blobs, digest, written_before=written_before,
+                           feedback_root=feedback_root(settings.data_dir))
+    session.commit()
 
 
 def recover_pending_documents(settings: Settings) -> list[str]:

@@ -31,12 +31,16 @@ def ocr_cmd(
 ) -> None:
     """OCR documents with the served PP-OCR models; prints one JSON object per file."""
     from smartinspect.config import get_settings
-    from smartinspect.ocr.engine import OcrEngine
+    from smartinspect.ocr.engine import OcrEngine, OcrModelsMissing
     from smartinspect.ocr.intake import DocumentRejected
     from smartinspect.runtime import ModelRegistry
 
     settings = get_settings()
-    engine = OcrEngine.from_settings(ModelRegistry.from_settings(settings), settings)
+    try:
+        engine = OcrEngine.from_settings(ModelRegistry.from_settings(settings), settings)
+    except OcrModelsMissing as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     failed = False
     for path in files:
         try:
@@ -113,8 +117,14 @@ def recover_documents_cmd() -> None:
     """Process documents that were stored but never processed (a crash between storing and OCR)."""
     from smartinspect.config import get_settings
     from smartinspect.documents.service import recover_pending_documents
+    from smartinspect.ocr.engine import OcrModelsMissing
 
-    typer.echo(json.dumps({"recovered": recover_pending_documents(get_settings())}))
+    try:
+        recovered = recover_pending_documents(get_settings())
+    except OcrModelsMissing as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps({"recovered": recovered}))
 
 
 def register(groups: dict[str, typer.Typer]) -> None:

@@ -75,6 +75,25 @@ def _normalise_angle(angle: float) -> float:
     return 180.0 if angle == -180.0 else round(angle, 2)
 
 
+FETCH_HINT = "smartinspect ocr-import-models"
+
+
+class OcrModelsMissing(KeyError):
+    """The PP-OCR models are not installed (never fetched) or did not load. A KeyError, as before, with a message
+    that says how to fetch them instead of a bare task name."""
+
+    def __init__(self, registry: ModelRegistry) -> None:
+        errors = getattr(registry, "errors", {}) or {}
+        problems = "; ".join(f"{name}: {why}" for name, why in errors.items() if "ocr" in name) or "not in models/"
+        self.message = (f"the OCR models (text detection, orientation, recognition) are not loaded ({problems}); "
+                        f"fetch them once with `{FETCH_HINT}` (from the rapidocr wheel, no network needed at run "
+                        "time), then restart or reload")
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class OcrEngine:
     """PP-OCR on our runtime. Thread-safe: sessions allow concurrent runs and calls keep no state."""
 
@@ -93,7 +112,10 @@ class OcrEngine:
         ``intra_op_threads``: threads per OCR session. When it differs from ``registry_intra_op_threads`` (what
         the registry's sessions use), the engine opens its own sessions on the registry's verified files.
         """
-        parts = [registry.by_task(task) for task in (DET_TASK, CLS_TASK, REC_TASK)]
+        try:
+            parts = [registry.by_task(task) for task in (DET_TASK, CLS_TASK, REC_TASK)]
+        except KeyError as exc:
+            raise OcrModelsMissing(registry) from exc
         if intra_op_threads is not None and intra_op_threads != registry_intra_op_threads:
             parts = [_reopen(loaded, intra_op_threads) for loaded in parts]
         det, cls_, rec = parts
@@ -101,6 +123,7 @@ class OcrEngine:
 
     @classmethod
     def from_settings(cls, registry: ModelRegistry, settings: Settings) -> OcrEngine:
+        """As :meth:`from_registry` with the settings' threading; :class:`OcrModelsMissing` when not installed."""
         return cls.from_registry(registry, workers=settings.ocr_workers,
                                  intra_op_threads=settings.ocr_intra_op_threads,
                                  registry_intra_op_threads=settings.onnx_intra_op_threads)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence
 
+from smartinspect.domain.reasons import client_reason
 from smartinspect.domain.uploads import UploadRejected
 from smartinspect.ocr.types import OcrLine
 
@@ -37,12 +38,14 @@ class IntakeLimits:
     min_side: int = 32
     pdf_dpi: int = 200
     text_layer_min_chars: int = 16  # fewer real characters than this: the page is treated as a scan
+    max_total_pixels: int = 160_000_000  # all pages of a PDF together, checked from the page tree before rendering
 
     @classmethod
     def from_settings(cls, settings) -> IntakeLimits:
         return cls(max_bytes=settings.document_max_bytes, max_pages=settings.document_max_pages,
                    max_page_pixels=settings.document_max_page_pixels, min_side=settings.min_image_side,
-                   pdf_dpi=settings.document_pdf_dpi, text_layer_min_chars=settings.document_text_layer_min_chars)
+                   pdf_dpi=settings.document_pdf_dpi, text_layer_min_chars=settings.document_text_layer_min_chars,
+                   max_total_pixels=settings.document_max_total_pixels)
 
 
 @dataclass(frozen=True)
@@ -111,10 +114,10 @@ def _open_image(data: bytes, kind: str, *, limits: IntakeLimits, filename: str |
     except DocumentRejected:
         raise
     except Image.DecompressionBombError as exc:  # PIL's own guard, when a caller left it on
-        raise DocumentRejected("too_many_pixels", f"{name} is too large to decode ({exc})", 413) from exc
+        raise DocumentRejected("too_many_pixels", f"{name} is too large to decode ({client_reason(exc)})", 413) from exc
     except Exception as exc:  # PIL raises OSError, ValueError, SyntaxError... for corrupt or truncated files
         raise DocumentRejected("corrupt_image", f"{name} is corrupt or truncated and could not be decoded "
-                               f"({type(exc).__name__}: {exc})", 422) from exc
+                               f"({type(exc).__name__}: {client_reason(exc)})", 422) from exc
     return pages
 
 

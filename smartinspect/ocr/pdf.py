@@ -12,6 +12,7 @@ import re
 
 import numpy as np
 
+from smartinspect.domain.reasons import client_reason
 from smartinspect.ocr.intake import DocumentRejected, IntakeLimits, IntakePage, check_page_count, check_page_pixels
 from smartinspect.ocr.types import OcrLine
 
@@ -28,13 +29,32 @@ def open_pdf(data: bytes, *, limits: IntakeLimits) -> list[IntakePage]:
         raise _load_failure(data, exc) from exc
     try:
         check_page_count(len(document), limits)
+        check_pixel_budget(document, limits)
         return [_read_page(document, index, limits) for index in range(len(document))]
     except DocumentRejected:
         raise
     except Exception as exc:  # a page PDFium could not parse or render
-        raise DocumentRejected("broken_pdf", f"the PDF cannot be read ({type(exc).__name__}: {exc})", 422) from exc
+        message = f"the PDF cannot be read ({type(exc).__name__}: {client_reason(exc)})"
+        raise DocumentRejected("broken_pdf", message, 422) from exc
     finally:
         document.close()
+
+
+def check_pixel_budget(document, limits: IntakeLimits) -> None:
+    """Every page's size from the page tree (no page is loaded or rendered), at the scale it would be rendered:
+    over the document's pixel budget, refuse (413) before any memory is spent on bitmaps (a PDF bomb: a few KB
+    of blank pages of 5000 x 5000 pt would otherwise be rasterised page after page)."""
+    total = 0
+    for index in range(len(document)):
+        width_pt, height_pt = document.get_page_size(index)
+        if not (width_pt > 0 and height_pt > 0):
+            raise DocumentRejected("broken_pdf", f"page {index + 1} has an empty page box", 422)
+        scale = _render_scale(width_pt, height_pt, limits, index=index)
+        total += int(width_pt * scale) * int(height_pt * scale)
+        if total > limits.max_total_pixels:
+            msg = (f"the PDF's pages add up to more than {limits.max_total_pixels} pixels at "
+                   f"{limits.pdf_dpi} DPI (over the budget at page {index + 1} of {len(document)}); split it")
+            raise DocumentRejected("too_many_pixels", msg, 413)
 
 
 def _load_failure(data: bytes, exc: Exception) -> DocumentRejected:
@@ -43,7 +63,7 @@ def _load_failure(data: bytes, exc: Exception) -> DocumentRejected:
         return DocumentRejected("encrypted_pdf", "the PDF is encrypted with a password; send it unprotected", 422)
     if re.search(rb"/Count\s+0\b", data) and not re.search(rb"/Type\s*/Page\b", data):
         return DocumentRejected("no_pages", "the document has no pages", 422)
-    return DocumentRejected("broken_pdf", f"the PDF cannot be read ({exc})", 422)
+    return DocumentRejected("broken_pdf", f"the PDF cannot be read ({client_reason(exc)})", 422)
 
 
 def _read_page(document, index: int, limits: IntakeLimits) -> IntakePage:

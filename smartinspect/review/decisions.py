@@ -55,6 +55,8 @@ class DecisionConflict(Exception):
         self.code, self.message, self.details = code, message, details or {}
 
 
+
+
 class DecisionInvalid(ValueError):
     """The decision does not fit the case (boxes outside the scan, an unknown class, a missing genus...)."""
 
@@ -96,6 +98,11 @@ def decide_case(db: Session, blobs: BlobStore, *, case_id: int, decision: Decisi
     existing = find_decision(db, case_id=case_id)
     if existing is not None:
         return _replay(existing, digest, api_key_id)
+    if sources.get(instruction.source) is None or not instruction.source_id:
+        raise DecisionInvalid(
+            "no_evidence", f"case {case_id} has no scan, wood screening or document behind it (an instruction "
+            "issued by hand); there is nothing to review: complete it as an instruction "
+            f"(POST /v1/instructions/{case_id}/complete) instead", {"case_id": case_id})
     evidence = load_evidence(db, instruction, sources=sources)
     try:
         example_spec = build_example(evidence, decision, sources=sources, xray_classes=xray_classes)

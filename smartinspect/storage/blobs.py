@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 from typing import BinaryIO
 
@@ -43,6 +44,15 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def _touch(path: Path) -> None:
+    """Mark an existing blob as just used (its access time; the modification time stays the write time), so
+    garbage collection (storage/blobrefs.py) leaves it alone while the row that will name it commits."""
+    try:
+        os.utime(path, ns=(time.time_ns(), path.stat().st_mtime_ns))
+    except OSError:
+        pass
+
+
 class BlobStore:
     """Immutable blobs by sha256. Writes are atomic (temp file, fsync, ``os.replace``) and idempotent."""
 
@@ -65,6 +75,7 @@ class BlobStore:
         digest = hashlib.sha256(data).hexdigest()
         target = self.path(digest)
         if target.is_file():
+            _touch(target)
             return digest
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
@@ -100,6 +111,7 @@ class BlobStore:
             target = self.path(digest)
             if target.is_file():
                 Path(tmp_name).unlink()
+                _touch(target)
                 return digest
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp_name, target)  # same file system: the incoming dir is inside root

@@ -93,6 +93,30 @@ def upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = 
     typer.echo(f"database at {revision}")
 
 
+@db_app.command("gc-blobs")
+def gc_blobs(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only; delete nothing.")] = False,
+    min_age_s: Annotated[float, typer.Option("--min-age-s", help="Keep unreferenced blobs younger than this "
+                                             "(an upload writes its blob just before its row commits).")] = 3600.0,
+) -> None:
+    """Delete blobs that no scan, document, page, wood photo or feedback example names; report rows whose blob is
+    missing (exit 1 if any). Prints a JSON report."""
+    import json
+
+    from smartinspect.config import get_settings
+    from smartinspect.storage.blobrefs import collect_garbage
+    from smartinspect.storage.blobs import BlobStore
+
+    settings = get_settings()
+    assert settings.blob_dir is not None
+    with _session() as session:
+        report = collect_garbage(session, BlobStore(settings.blob_dir), feedback_root=settings.data_dir / "feedback",
+                                 min_age_s=min_age_s, dry_run=dry_run)
+    typer.echo(json.dumps(report.to_json(), indent=2))
+    if report.missing:
+        raise typer.Exit(1)
+
+
 def register(groups: dict[str, typer.Typer]) -> None:
     """Add ``keys`` and ``db`` to the CLI (called by smartinspect.cli)."""
     groups["app"].add_typer(keys_app, name="keys")

@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 ALEMBIC_INI = Path(__file__).parent / "alembic.ini"
 SQLITE_BUSY_TIMEOUT_S = 30.0
+# Execution option of the engines behind read-only sessions: their transactions take no write lock.
+READ_ONLY_OPTION = "smartinspect_read_only"
 _POSTGRES_PREFIXES = ("postgresql://", "postgres://")
 
 
@@ -46,11 +48,16 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # IMMEDIATE: take the write lock at the start (waiting up to the busy timeout). A deferred transaction
-        # that read first cannot upgrade to a write once another connection has committed ("database is
-        # locked", no waiting), which is what concurrent requests (read the API key, then write) ran into.
-        # Long work (inference, OCR) must not run inside a transaction: services commit before it.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only sessions (make_read_session_factory): a deferred BEGIN; in WAL mode a reader sees a snapshot
+        # and takes no lock, so reads never wait for writers nor block them.
+        # Write sessions: IMMEDIATE, i.e. take the write lock at the start (waiting up to the busy timeout). A
+        # deferred transaction that read first cannot upgrade to a write once another connection has committed
+        # ("database is locked", no waiting). Long work (inference, OCR, reading a request body) must not run
+        # inside a write transaction: services commit before it, and the API authenticates on a read session.
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -75,9 +82,19 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     raise ValueError(msg)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions for ``engine``. Objects stay readable after commit (no lazy reload outside a request)."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, *, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
+    """Sessions for ``engine``. Objects stay readable after commit (no lazy reload outside a request).
+    ``info``: copied into each session's ``info`` (e.g. the audit chain's key, see clearance/audit_anchor.py)."""
+    return sessionmaker(bind=engine, expire_on_commit=False, info=dict(info or {}))
+
+
+def make_read_session_factory(engine: Engine, *, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
+    """Sessions for work that only reads (GET requests, authentication): on SQLite their transactions start
+    deferred, so they take no write lock and never queue behind a writer (WAL snapshot reads). On PostgreSQL
+    they are ordinary sessions: MVCC readers take no locks there anyway. A write through one still works (it
+    takes the lock when it writes), but a write path should use :func:`make_session_factory`."""
+    return sessionmaker(bind=engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False,
+                        info=dict(info or {}))
 
 
 def _alembic_config(engine: Engine) -> Any:

@@ -51,3 +51,17 @@ class ReviewDecision(Base):
 
     def __repr__(self) -> str:
         return f"ReviewDecision(id={self.id!r}, instruction_id={self.instruction_id!r}, decision={self.decision!r})"
+
+
+class ReviewSessionEnd(Base):
+    """A review UI session ended by logout: its cookie is refused from then on, though still signed and young.
+
+    ``session_sha256`` is the sha256 of the session's random CSRF token (the cookie's identity); nothing in this
+    row can be turned back into a working cookie. Rows older than the session lifetime may be deleted.
+    """
+
+    __tablename__ = "review_session_ends"
+
+    session_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="RESTRICT"))
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from smartinspect.domain.reasons import client_reason
 from smartinspect.domain.uploads import UploadRejected
 
 SUPPORTED_FORMATS = {"JPEG": "jpeg", "PNG": "png", "WEBP": "webp", "TIFF": "tiff"}
@@ -48,7 +49,7 @@ def read_photo_header(data: bytes, *, max_pixels: int, min_side: int) -> PhotoHe
             with Image.open(io.BytesIO(data)) as img:
                 fmt, (width, height), mode = img.format, img.size, img.mode
     except Exception as exc:
-        raise UploadRejected("not_an_image", f"the file is not a readable image ({exc})", 415) from exc
+        raise UploadRejected("not_an_image", f"the file is not a readable image ({client_reason(exc)})", 415) from exc
     if fmt not in SUPPORTED_FORMATS:
         raise UploadRejected("unsupported_format",
                              f"image format {fmt} is not accepted; send a JPEG, PNG, WebP or TIFF photo", 415)
@@ -78,7 +79,7 @@ def decode_photo(data: bytes, *, max_pixels: int, min_side: int, analysis_side: 
     except UploadRejected:
         raise
     except Exception as exc:
-        raise UploadRejected("corrupt_image", f"the image could not be decoded ({exc})", 422) from exc
+        raise UploadRejected("corrupt_image", f"the image could not be decoded ({client_reason(exc)})", 422) from exc
     return Photo(data, header, rgb)
 
 

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from smartinspect.domain.reasons import client_reason
 from smartinspect.domain.uploads import UploadRejected
 
 SUPPORTED_FORMATS = {"PNG": "png", "TIFF": "tiff", "JPEG": "jpeg"}  # JPEG: 8-bit exports only (lossy)
@@ -51,7 +52,8 @@ def read_header(data: bytes, *, max_pixels: int, min_side: int = 32) -> ImageHea
             with Image.open(io.BytesIO(data)) as img:
                 fmt, (width, height), mode = img.format, img.size, img.mode
     except Exception as exc:
-        raise UploadRejected("not_an_image", f"the file is not a readable PNG or TIFF image ({exc})", 415) from exc
+        message = f"the file is not a readable PNG or TIFF image ({client_reason(exc)})"
+        raise UploadRejected("not_an_image", message, 415) from exc
     if fmt not in SUPPORTED_FORMATS:
         raise UploadRejected(
             "unsupported_format", f"image format {fmt} is not accepted; send PNG or TIFF (or an 8-bit JPEG export)", 415

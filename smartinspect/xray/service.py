@@ -26,7 +26,13 @@ from smartinspect.domain.uploads import UploadRejected
 from smartinspect.runtime import ModelRegistry
 from smartinspect.storage.blobs import BlobStore
 from smartinspect.storage.models import Scan, ScanStatus
-from smartinspect.storage.scans import add_scan, mark_scan_analysed, mark_scan_failed
+from smartinspect.storage.scans import (
+    IdempotencyKeyReused,
+    add_scan,
+    find_scan_by_idempotency_key,
+    mark_scan_analysed,
+    mark_scan_failed,
+)
 from smartinspect.xray.decode import ImageHeader, decode_pixels, read_header
 from smartinspect.xray.pipeline import ScanAnalyzer
 from smartinspect.xray.types import Detections, ScanAnalysis
@@ -90,7 +96,19 @@ def check_upload(image: bytes, image_low: bytes | None, settings: Settings) -> C
 
 def store_scan(session: Session, blobs: BlobStore, *, upload: CheckedUpload, metadata: ScanMetadata,
                api_key_id: int, idempotency_key: str | None) -> tuple[Scan, bool]:
-    """Write blobs, then insert and commit the scan row (status ``received``). Returns ``(scan, created)``."""
+    """Write blobs, then insert and commit the scan row (status ``received``). Returns ``(scan, created)``.
+
+    A reused Idempotency-Key is answered before any blob is written, so a conflict (409) leaves no orphan blob
+    (a concurrent first attempt that loses the race may still leave one: ``smartinspect db gc-blobs`` takes it).
+    """
+    fingerprint = upload.fingerprint(metadata)
+    if idempotency_key is not None:
+        existing = find_scan_by_idempotency_key(session, api_key_id=api_key_id, idempotency_key=idempotency_key)
+        session.commit()  # end the lookup's transaction: no lock is held while the blobs are written
+        if existing is not None:
+            if existing.request_sha256 != fingerprint:
+                raise IdempotencyKeyReused(existing)
+            return existing, False
     image_sha = blobs.put(upload.image)
     low_sha = blobs.put(upload.image_low) if upload.image_low is not None else None
     h = upload.header
@@ -100,7 +118,7 @@ def store_scan(session: Session, blobs: BlobStore, *, upload: CheckedUpload, met
         pixel_pitch_mm=metadata.pixel_pitch_mm, declared_empty=metadata.declared_empty,
         image_sha256=image_sha, image_low_sha256=low_sha, image_format=h.format, width=h.width, height=h.height,
         bit_depth=h.bit_depth, channels=h.channels, api_key_id=api_key_id, idempotency_key=idempotency_key,
-        request_sha256=upload.fingerprint(metadata),
+        request_sha256=fingerprint,
     )
     scan, created = add_scan(session, scan=scan)
     session.commit()

@@ -64,7 +64,7 @@ def _blob_files(settings) -> list[Path]:
 
 def test_document_round_trip_with_fields_pages_and_finding(client, app, make_key, consignment):
     key = make_key("officer")
-    resp = _post(client, key, consignment["invoice"], doc_type="invoice", declaration_no="DEC-API-1", idem="inv-1")
+    resp = _post(client, key, consignment["invoice"], doc_type="invoice", declaration_no="224820261000000021", idem="inv-1")
     assert resp.status_code == 201, resp.text
     body = resp.json()
     assert body["status"] == "processed" and body["doc_type"] == "invoice" and body["verdict"] in {
@@ -85,26 +85,26 @@ def test_document_round_trip_with_fields_pages_and_finding(client, app, make_key
     assert client.get(f"/v1/documents/{body['id']}/pages/5.png", headers=auth).status_code == 404
     with app.state.session_factory() as session:
         finding = session.scalar(select(ClearanceFinding).where(ClearanceFinding.source_id == body["id"]))
-        assert finding.source == "document" and finding.declaration_no == "DEC-API-1"
+        assert finding.source == "document" and finding.declaration_no == "224820261000000021"
         assert finding.verdict == body["verdict"] and finding.payload["doc_type"] == "invoice"
         assert {"discrepancies", "validation_errors"} <= set(finding.payload)
 
 
 def test_retries_are_idempotent_and_a_reused_key_is_refused(client, app, make_key, consignment):
     key = make_key("officer")
-    first = _post(client, key, consignment["packing_list"], idem="retry-1", declaration_no="DEC-API-2")
-    again = _post(client, key, consignment["packing_list"], idem="retry-1", declaration_no="DEC-API-2")
+    first = _post(client, key, consignment["packing_list"], idem="retry-1", declaration_no="224820261000000022")
+    again = _post(client, key, consignment["packing_list"], idem="retry-1", declaration_no="224820261000000022")
     assert first.status_code == 201 and again.status_code == 200
     assert again.json()["id"] == first.json()["id"] and again.json()["fields"] == first.json()["fields"]
-    other = _post(client, key, consignment["invoice"], idem="retry-1", declaration_no="DEC-API-2")
+    other = _post(client, key, consignment["invoice"], idem="retry-1", declaration_no="224820261000000022")
     assert other.status_code == 409 and other.json()["error"]["code"] == "idempotency_key_reused"
     assert _count(app) == 1 and _count(app, DocumentPage) == 1
 
 
 def test_documents_are_cross_checked_within_a_declaration(client, make_key, consignment):
     key = make_key("officer")
-    packing = _post(client, key, consignment["packing_list"], doc_type="packing_list", declaration_no="DEC-API-3")
-    bill = _post(client, key, consignment["bill_of_lading"], doc_type="bill_of_lading", declaration_no="DEC-API-3")
+    packing = _post(client, key, consignment["packing_list"], doc_type="packing_list", declaration_no="224820261000000023")
+    bill = _post(client, key, consignment["bill_of_lading"], doc_type="bill_of_lading", declaration_no="224820261000000023")
     assert packing.status_code == 201 and bill.status_code == 201
     flagged = {d["field"] for d in bill.json()["discrepancies"]}
     assert "gross_weight" in flagged, bill.json()["discrepancies"]
@@ -131,7 +131,7 @@ def _jpeg(size=(300, 200)) -> bytes:
 ])
 def test_bad_input_gets_a_4xx_and_nothing_is_stored(client, app, make_key, settings, data, name, status, code):
     key = make_key("officer")
-    resp = _post(client, key, data, name=name, media="application/octet-stream", declaration_no="DEC-BAD")
+    resp = _post(client, key, data, name=name, media="application/octet-stream", declaration_no="224820261000000029")
     assert resp.status_code == status, resp.text
     assert resp.json()["error"]["code"] == code and resp.json()["error"]["message"]
     assert _count(app) == 0 and _count(app, ClearanceFinding) == 0

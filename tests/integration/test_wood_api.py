@@ -29,7 +29,7 @@ def png(array: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def post(client, key, photos: list[bytes], *, declared="Quercus robur", declaration="DEC-W1", idem=None):
+def post(client, key, photos: list[bytes], *, declared="Quercus robur", declaration="224820261000000011", idem=None):
     files = [("images", (f"p{i}.jpg", data, "image/jpeg")) for i, data in enumerate(photos)]
     headers = {"X-API-Key": key, **({"Idempotency-Key": idem} if idem else {})}
     return client.post("/v1/wood/screenings", files=files,
@@ -67,7 +67,7 @@ def test_screening_round_trip_and_clearance_hand_off(client, app, make_key, quer
     assert image.status_code == 200 and image.content == quercus[1] and image.headers["content-type"] == "image/jpeg"
     with app.state.session_factory() as session:
         finding = session.scalar(select(ClearanceFinding).where(ClearanceFinding.source_id == body["id"]))
-        assert finding.source == "wood" and finding.declaration_no == "DEC-W1"
+        assert finding.source == "wood" and finding.declaration_no == "224820261000000011"
         assert finding.verdict == body["recommendation"] and PAYLOAD_KEYS <= set(finding.payload)
         assert finding.payload["top_k"][0].keys() >= {"taxon", "probability"}
         assert finding.payload["abstained"] == body["abstained"]
@@ -149,7 +149,7 @@ def test_huge_photos_are_refused_from_the_header(client, app, make_key, settings
 
 def test_missing_fields_are_422(client, make_key, quercus) -> None:
     resp = client.post("/v1/wood/screenings", files=[("images", ("a.jpg", quercus[0], "image/jpeg"))],
-                       data={"declaration_no": "DEC-W2"}, headers={"X-API-Key": make_key("officer")})
+                       data={"declaration_no": "224820261000000012"}, headers={"X-API-Key": make_key("officer")})
     assert resp.status_code == 422 and resp.json()["error"]["code"] == "validation_error"
 
 

@@ -22,7 +22,7 @@ def quercus() -> list[bytes]:
 
 def post(client, key: str, photos: list[bytes], *, idem: str):
     files = [("images", (f"p{i}.jpg", data, "image/jpeg")) for i, data in enumerate(photos)]
-    return client.post("/v1/wood/screenings", files=files, data={"declaration_no": "DEC-W9",
+    return client.post("/v1/wood/screenings", files=files, data={"declaration_no": "224820261000000019",
                        "declared_species": "Quercus robur"}, headers={"X-API-Key": key, "Idempotency-Key": idem})
 
 

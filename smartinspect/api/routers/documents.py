@@ -8,10 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Header, Request, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 
-from smartinspect.api.deps import BlobStoreDep, CurrentKey, RegistryDep, SessionDep, SettingsDep, secured
+from smartinspect.api.deps import BlobStoreDep, CurrentKey, PathIndex, RegistryDep, SessionDep, SettingsDep, secured
 from smartinspect.api.errors import ApiError
+from smartinspect.api.metrics import timed_inference
 from smartinspect.api.schemas.common import ErrorPublic
 from smartinspect.api.schemas.documents import DocumentPublic
+from smartinspect.api.uploads import declaration_number as check_declaration_number
 from smartinspect.api.uploads import read_limited
 from smartinspect.config import Settings
 from smartinspect.documents.service import (
@@ -22,8 +24,9 @@ from smartinspect.documents.service import (
     process_document,
     store_document,
 )
+from smartinspect.domain.reasons import client_reason
 from smartinspect.domain.roles import Role
-from smartinspect.ocr.engine import CLS_TASK, DET_TASK, REC_TASK, OcrEngine
+from smartinspect.ocr.engine import CLS_TASK, DET_TASK, REC_TASK, OcrEngine, OcrModelsMissing
 from smartinspect.ocr.intake import DocumentRejected
 from smartinspect.storage.documents import DocumentKeyReused, get_document
 from smartinspect.storage.models_documents import Document, DocumentStatus
@@ -39,7 +42,7 @@ def ocr_engine(request: Request, registry, settings: Settings) -> OcrEngine:
     try:
         parts = tuple(registry.by_task(task) for task in (DET_TASK, CLS_TASK, REC_TASK))
     except KeyError as exc:
-        raise ApiError(503, "model_unavailable", str(exc)) from exc
+        raise ApiError(503, "model_unavailable", str(OcrModelsMissing(registry))) from exc
     cached = getattr(request.app.state, "ocr_engine", None)
     if cached is not None and all(a is b for a, b in zip(cached[0], parts, strict=True)):
         return cached[1]
@@ -94,7 +97,7 @@ async def submit_document(
     returns the stored result (200) instead of a second document."""
     engine = ocr_engine(request, registry, settings)
     raw = await read_limited(file, settings.document_max_bytes)
-    upload = DocumentUpload(raw, file.filename, doc_type or None, declaration_no or None)
+    upload = DocumentUpload(raw, file.filename, doc_type or None, check_declaration_number(declaration_no))
     try:
         intake = await run_in_threadpool(check_upload, upload, settings)
     except DocumentRejected as exc:
@@ -109,12 +112,14 @@ async def submit_document(
         response.status_code = status.HTTP_200_OK
     if document.status != DocumentStatus.processed:  # new, or a retry of one a crash left unfinished
         try:
-            await run_in_threadpool(process_document, session, blobs, engine, document, settings=settings,
-                                    intake=intake)
+            with timed_inference(request.app, lambda: "ocr"):
+                await run_in_threadpool(process_document, session, blobs, engine, document, settings=settings,
+                                        intake=intake)
         except NoTextFound as exc:
             raise ApiError(422, "no_text_found", str(exc), {"filename": file.filename}) from exc
         except Exception as exc:
-            message = f"the document was stored but processing failed; retry with the same Idempotency-Key ({exc})"
+            message = ("the document was stored but processing failed; retry with the same Idempotency-Key "
+                       f"({client_reason(exc)})")
             raise ApiError(500, "processing_failed", message, {"document_id": document.id}) from exc
     return to_public(document)
 
@@ -128,7 +133,7 @@ def read_document(document_id: str, session: SessionDep) -> DocumentPublic:
     "/{document_id}/pages/{page}.png", response_class=Response,
     **secured(*READERS, responses={**_ERRORS, 200: {"content": {"image/png": {}}, "description": "the page"}}),
 )
-def read_page_image(document_id: str, page: int, session: SessionDep, blobs: BlobStoreDep) -> Response:
+def read_page_image(document_id: str, page: PathIndex, session: SessionDep, blobs: BlobStoreDep) -> Response:
     """The upright page image (after the engine's rotation/deskew); line and field polygons are in its pixels."""
     document = _get_or_404(session, document_id)
     stored = next((p for p in document.pages if p.page_index == page), None)

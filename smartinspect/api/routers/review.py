@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from sqlalchemy.exc import OperationalError
 
 from smartinspect.api.cases import CASE_SOURCES
-from smartinspect.api.deps import BlobStoreDep, RegistryDep, SessionDep, SettingsDep
+from smartinspect.api.deps import DB_INT_MAX, BlobStoreDep, Offset, PathIndex, RegistryDep, SessionDep, SettingsDep
 from smartinspect.api.errors import ApiError
 from smartinspect.api.review_access import CurrentReviewer, reviewer_only
 from smartinspect.api.review_views import case_detail, case_public, decision_public
@@ -37,7 +37,8 @@ from smartinspect.xray.viewer import RAW_FORMAT, material_layer_png, raw_pixels
 router = APIRouter()
 api = APIRouter(prefix="/v1/review", tags=["review"])
 _ERRORS = {code: {"model": ErrorPublic} for code in (404, 409, 422)}
-CaseId = Annotated[int, Path(ge=1, description="the case (image_review instruction) id")]
+MAX_AGE_H = 100 * 366 * 24  # a century: age filters beyond it mean nothing and would overflow a timedelta
+CaseId = Annotated[int, Path(ge=1, le=DB_INT_MAX, description="the case (image_review instruction) id")]
 
 
 def xray_classes(registry) -> tuple[str, ...]:
@@ -62,13 +63,15 @@ def read_queue(
     db: SessionDep,
     type: Annotated[CaseType | None, Query(description="scan | wood | document")] = None,
     port: Annotated[str | None, Query(max_length=8)] = None,
-    min_age_h: Annotated[float | None, Query(ge=0, description="issued at least this many hours ago")] = None,
-    max_age_h: Annotated[float | None, Query(ge=0, description="issued at most this many hours ago")] = None,
+    min_age_h: Annotated[float | None, Query(ge=0, le=MAX_AGE_H, description="issued at least this many hours ago")
+                         ] = None,
+    max_age_h: Annotated[float | None, Query(ge=0, le=MAX_AGE_H, description="issued at most this many hours ago")
+                         ] = None,
     max_priority: Annotated[int | None, Query(ge=1, le=5, description="this urgency or more (1 most urgent)")] = None,
     state: QueueState = QueueState.open,
     sort: QueueSort = QueueSort.priority,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> CaseListPublic:
     """The queue of image_review cases, most urgent first by default."""
     query = CaseQuery(type=type, port=port or None, min_age_s=None if min_age_h is None else min_age_h * 3600,
@@ -196,7 +199,7 @@ def _blob_image(blobs, digest: str) -> Response:
 
 @api.get("/cases/{case_id}/wood/images/{index}", response_class=Response,
          **reviewer_only(responses={**_ERRORS, 200: {"content": {"image/png": {}, "image/jpeg": {}}}}))
-def read_wood_image(case_id: CaseId, index: Annotated[int, Path(ge=0)], db: SessionDep, blobs: BlobStoreDep,
+def read_wood_image(case_id: CaseId, index: PathIndex, db: SessionDep, blobs: BlobStoreDep,
                     ) -> Response:
     """An end-grain image of the case's wood screening."""
     try:
@@ -210,7 +213,7 @@ def read_wood_image(case_id: CaseId, index: Annotated[int, Path(ge=0)], db: Sess
 
 @api.get("/cases/{case_id}/document/pages/{number}.png", response_class=Response,
          **reviewer_only(responses={**_ERRORS, 200: {"content": {"image/png": {}}}}))
-def read_document_page(case_id: CaseId, number: Annotated[int, Path(ge=0)], db: SessionDep, blobs: BlobStoreDep,
+def read_document_page(case_id: CaseId, number: PathIndex, db: SessionDep, blobs: BlobStoreDep,
                        ) -> Response:
     """A page image of the case's document (fields are drawn over it by the page)."""
     try:
@@ -227,7 +230,7 @@ def read_document_page(case_id: CaseId, number: Annotated[int, Path(ge=0)], db: 
 @api.get("/cases/{case_id}/related/{document_id}/pages/{number}.png", response_class=Response,
          **reviewer_only(responses={**_ERRORS, 200: {"content": {"image/png": {}}}}))
 def read_related_page(case_id: CaseId, document_id: Annotated[str, Path(max_length=64)],
-                      number: Annotated[int, Path(ge=0)], db: SessionDep, blobs: BlobStoreDep) -> Response:
+                      number: PathIndex, db: SessionDep, blobs: BlobStoreDep) -> Response:
     """A page of a document filed for the case's declaration (the side-by-side view)."""
     from smartinspect.storage.models_documents import Document
 

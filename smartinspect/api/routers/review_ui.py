@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 import smartinspect.review
 from smartinspect.api.cases import CASE_SOURCES
-from smartinspect.api.deps import SessionDep, public
+from smartinspect.api.deps import PathInt, SessionDep, authenticate, public
 from smartinspect.api.errors import ApiError
 from smartinspect.api.review_access import (
     REVIEW_ROLES,
@@ -39,8 +39,8 @@ from smartinspect.review.decisions import find_decision
 from smartinspect.review.evidence import load_evidence
 from smartinspect.review.types import CaseQuery, CaseType, QueueSort, QueueState
 from smartinspect.review.websession import COOKIE_NAME, csrf_matches, issue_session
-from smartinspect.storage.apikeys import authenticate_api_key
 from smartinspect.storage.models import Scan
+from smartinspect.storage.websessions import end_session
 from smartinspect.xray.viewer import raw_pixels, raw_pixels_cached
 
 log = logging.getLogger(__name__)
@@ -87,10 +87,10 @@ def _login_redirect(request: Request) -> Response:
     return RedirectResponse(f"/review/login?next={quote(target, safe='')}", status_code=303)
 
 
-async def page_reviewer(request: Request, db) -> Reviewer | Response:
+async def page_reviewer(request: Request) -> Reviewer | Response:
     """The expert behind a page request, or the response to send instead (login redirect, 401/403 page)."""
     try:
-        return await resolve_reviewer(request, db)
+        return await resolve_reviewer(request)
     except NotLoggedIn:
         return _login_redirect(request)
     except ApiError as exc:
@@ -127,15 +127,19 @@ def login_page(request: Request, next: str | None = None) -> Response:
 @router.post("/login", **public())
 def login(
     request: Request,
-    db: SessionDep,
     api_key: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    """Check the key: experts get a session cookie and go on; others see why not (401 or 403)."""
+    """Check the key: experts get a session cookie and go on; others see why not (401 or 403).
+
+    A login posted from another site is refused (login CSRF: it would plant the attacker's session): browsers send
+    ``Origin`` (or ``Sec-Fetch-Site``) with every form POST, and it must be this server."""
     next_url = _safe_next(next)
+    if not same_origin(request):
+        return error_page(request, 403, "The login form must be posted from this site (Origin check failed).")
     if not api_key.strip():
         return render(request, "login.html", {"next_url": next_url, "error": "Enter an API key."}, status_code=400)
-    key = authenticate_api_key(db, token=api_key)
+    key = authenticate(request, api_key)
     if key is None:
         context = {"next_url": next_url, "error": "That API key is unknown, malformed or revoked."}
         return render(request, "login.html", context, status_code=401)
@@ -153,17 +157,42 @@ def login(
 
 
 @router.post("/logout", **public())
-async def logout(request: Request, db: SessionDep) -> Response:
-    """End the session (the form carries the CSRF token, so another site cannot log an expert out)."""
-    found = web_session_key(request, db)
+async def logout(request: Request) -> Response:
+    """End the session, server-side too: the old cookie is refused from now on, even if replayed (the form
+    carries the CSRF token, so another site cannot log an expert out)."""
+    found = await run_in_threadpool(web_session_key, request)
     if found is not None:
         form = await request.form()
         token = form.get("csrf_token")
         if not csrf_matches(found[1], token if isinstance(token, str) else None):
             return error_page(request, 403, "Log out needs the session's CSRF token; reload the page and retry.")
+        await run_in_threadpool(_end_session, request, found[0].id, found[1].csrf_token)
     response = RedirectResponse("/review/login", status_code=303)
     response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="strict")
     return response
+
+
+def _end_session(request: Request, api_key_id: int, csrf_token: str) -> None:
+    with request.app.state.session_factory() as db:
+        end_session(db, csrf_token=csrf_token, api_key_id=api_key_id,
+                    max_age_s=request.app.state.settings.session_max_age_s)
+        db.commit()
+
+
+def same_origin(request: Request) -> bool:
+    """False when the browser says the request comes from another site (Sec-Fetch-Site, Origin or Referer).
+    Clients that send none of them (scripts) are not browsers, which carry no ambient credential to abuse."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        return False
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    origin = request.headers.get("origin")
+    if origin is not None:
+        return origin == own
+    referer = request.headers.get("referer")
+    if referer is not None:
+        return referer == own or referer.startswith(own + "/")
+    return True
 
 
 AGE_CHOICES = (("", "any"), ("lt1h", "under 1 h"), ("lt24h", "under 24 h"), ("gt24h", "over 24 h"),
@@ -190,7 +219,7 @@ async def queue_page(
     sort: str | None = None,
 ) -> Response:
     """The case queue with filters (type, port, age, priority), sorting, and claim/release buttons."""
-    reviewer = await page_reviewer(request, db)
+    reviewer = await page_reviewer(request)
     if isinstance(reviewer, Response):
         return reviewer
     shown = {"type": type if type in {t.value for t in CaseType} else "", "port": (port or "")[:8],
@@ -253,9 +282,9 @@ def _case_context(db, case_id: int, me: str, classes: tuple[str, ...]) -> dict[s
 
 
 @router.get("/cases/{case_id}", **_PAGE)
-async def case_page(case_id: int, request: Request, db: SessionDep) -> Response:
+async def case_page(case_id: PathInt, request: Request, db: SessionDep) -> Response:
     """One case: the evidence (scan viewer, wood, document), the declaration and documents, the decision form."""
-    reviewer = await page_reviewer(request, db)
+    reviewer = await page_reviewer(request)
     if isinstance(reviewer, Response):
         return reviewer
     from smartinspect.api.routers.review import xray_classes  # the JSON router imports this module

@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Header, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Header, Request, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 
 from smartinspect.api.deps import BlobStoreDep, CurrentKey, RegistryDep, SessionDep, SettingsDep, secured
 from smartinspect.api.errors import ApiError
+from smartinspect.api.metrics import timed_inference
 from smartinspect.api.schemas.common import ErrorPublic
 from smartinspect.api.schemas.scans import ScanPublic
 from smartinspect.api.uploads import read_limited
+from smartinspect.domain.reasons import client_reason
 from smartinspect.domain.roles import Role
 from smartinspect.domain.tasks import XRAY_TASK
 from smartinspect.domain.uploads import UploadRejected
@@ -59,6 +61,7 @@ def to_public(scan: Scan) -> ScanPublic:
     **secured(Role.scanner, Role.admin, responses=_ERRORS),
 )
 async def submit_scan(
+    request: Request,
     response: Response,
     key: CurrentKey,
     session: SessionDep,
@@ -99,9 +102,11 @@ async def submit_scan(
         response.status_code = status.HTTP_200_OK
     if scan.status != ScanStatus.analysed:  # new, or a retry of one a crash left unfinished
         try:
-            await run_in_threadpool(analyse_scan, session, blobs, analyzer, scan, upload.pixels)
+            with timed_inference(request.app, lambda: scan.model_name):
+                await run_in_threadpool(analyse_scan, session, blobs, analyzer, scan, upload.pixels)
         except Exception as exc:
-            message = f"the scan was stored but analysis failed; retry with the same Idempotency-Key ({exc})"
+            message = ("the scan was stored but analysis failed; retry with the same Idempotency-Key "
+                       f"({client_reason(exc)})")
             raise ApiError(500, "analysis_failed", message, {"scan_id": scan.id}) from exc
     return to_public(scan)
 

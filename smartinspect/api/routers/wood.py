@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Header, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Header, Request, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 
-from smartinspect.api.deps import BlobStoreDep, CurrentKey, RegistryDep, SessionDep, SettingsDep, secured
+from smartinspect.api.deps import BlobStoreDep, CurrentKey, PathIndex, RegistryDep, SessionDep, SettingsDep, secured
 from smartinspect.api.errors import ApiError
+from smartinspect.api.metrics import timed_inference
 from smartinspect.api.schemas.common import ErrorPublic
 from smartinspect.api.schemas.wood import GenusReferencePublic, WoodScreeningPublic
+from smartinspect.api.uploads import declaration_number as check_declaration_number
 from smartinspect.api.uploads import read_limited
+from smartinspect.domain.reasons import client_reason
 from smartinspect.domain.roles import Role
 from smartinspect.domain.tasks import WOOD_TASK
 from smartinspect.domain.uploads import UploadRejected
@@ -64,6 +67,7 @@ def to_public(screening: WoodScreening) -> WoodScreeningPublic:
     **secured(Role.officer, Role.admin, responses=_ERRORS),
 )
 async def submit_screening(
+    request: Request,
     response: Response,
     key: CurrentKey,
     session: SessionDep,
@@ -77,6 +81,9 @@ async def submit_screening(
 ) -> WoodScreeningPublic:
     """Store the photos, screen them, hand the result to clearance. A retry with the same Idempotency-Key is safe."""
     classifier = _classifier(registry)
+    number = check_declaration_number(declaration_no)
+    if number is None:
+        raise ApiError(422, "invalid_declaration_number", "a wood screening needs the declaration number (18 digits)")
     raw = [await read_limited(upload, settings.max_upload_bytes) for upload in images]
     try:
         photos = await run_in_threadpool(check_photos, raw, settings, analysis_side=classifier.params.analysis_side)
@@ -84,7 +91,7 @@ async def submit_screening(
         raise ApiError(exc.status, exc.code, exc.message) from exc
     try:
         screening, created = await run_in_threadpool(
-            store_screening, session, blobs, photos=photos, declaration_no=declaration_no.strip(),
+            store_screening, session, blobs, photos=photos, declaration_no=number,
             declared_species=declared_species.strip(), api_key_id=key.id, idempotency_key=idempotency_key)
     except ScreeningKeyReused as exc:
         raise ApiError(409, "idempotency_key_reused", str(exc), {"screening_id": exc.existing.id}) from exc
@@ -94,9 +101,11 @@ async def submit_screening(
         views = [p.view for p in photos] if created else await run_in_threadpool(
             stored_views, blobs, screening, settings, classifier.params.analysis_side)
         try:
-            await run_in_threadpool(analyse_screening, session, classifier, screening, views)
+            with timed_inference(request.app, lambda: screening.model_name):
+                await run_in_threadpool(analyse_screening, session, classifier, screening, views)
         except Exception as exc:
-            message = f"the photos were stored but screening failed; retry with the same Idempotency-Key ({exc})"
+            message = ("the photos were stored but screening failed; retry with the same Idempotency-Key "
+                       f"({client_reason(exc)})")
             raise ApiError(500, "analysis_failed", message, {"screening_id": screening.id}) from exc
     return to_public(screening)
 
@@ -110,7 +119,7 @@ def read_screening(screening_id: str, session: SessionDep) -> WoodScreeningPubli
     "/screenings/{screening_id}/images/{position}", response_class=Response,
     **secured(*READERS, responses={**_ERRORS, 200: {"content": {"image/jpeg": {}}, "description": "the photo"}}),
 )
-def read_image(screening_id: str, position: int, session: SessionDep, blobs: BlobStoreDep) -> Response:
+def read_image(screening_id: str, position: PathIndex, session: SessionDep, blobs: BlobStoreDep) -> Response:
     screening = _get_or_404(session, screening_id)
     image = next((im for im in screening.images if im.position == position), None)
     if image is None:

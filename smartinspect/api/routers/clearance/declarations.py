@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from smartinspect.api.deps import CurrentKey, SessionDep, SettingsDep, secured
+from smartinspect.api.deps import CurrentKey, Offset, SessionDep, SettingsDep, secured
 from smartinspect.api.errors import ApiError
 from smartinspect.api.routers.clearance.common import ERRORS, actor_of, page, write
 from smartinspect.api.schemas.clearance import (
@@ -81,7 +81,7 @@ def list_declarations(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> DeclarationList:
     """Newest first; every filter given must match."""
     rows = service.list_declarations(

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from smartinspect.api.deps import CurrentKey, SessionDep, secured
+from smartinspect.api.deps import CurrentKey, Offset, PathInt, SessionDep, secured
 from smartinspect.api.errors import ApiError
 from smartinspect.api.routers.clearance.common import ERRORS, actor_of, page, write
 from smartinspect.api.schemas.clearance import (
@@ -44,7 +44,7 @@ def list_instructions(
     assignee: Annotated[str | None, Query(description="'me' for your own claims")] = None,
     declaration_no: Annotated[str | None, Query(max_length=18)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> InstructionList:
     """A queue, most urgent first. By default an officer sees officer kinds and an expert image reviews."""
     queue_role = role or (Role(key.role) if key.role in WORKERS else None)
@@ -70,13 +70,13 @@ def _get_or_404(session, instruction_id: int) -> Instruction:
 
 
 @router.get("/{instruction_id}", response_model=InstructionPublic, **secured(*READERS, responses=ERRORS))
-def read_instruction(instruction_id: int, session: SessionDep) -> InstructionPublic:
+def read_instruction(instruction_id: PathInt, session: SessionDep) -> InstructionPublic:
     return instruction_public(_get_or_404(session, instruction_id))
 
 
 @router.get("/{instruction_id}/history", response_model=list[AuditEventPublic],
             **secured(*READERS, responses=ERRORS))
-def instruction_history(instruction_id: int, session: SessionDep) -> list[AuditEventPublic]:
+def instruction_history(instruction_id: PathInt, session: SessionDep) -> list[AuditEventPublic]:
     """Who did what and when: the instruction's audit events, oldest first."""
     _get_or_404(session, instruction_id)
     query = select(AuditEvent).where(AuditEvent.subject == f"instruction:{instruction_id}").order_by(AuditEvent.id)
@@ -84,21 +84,21 @@ def instruction_history(instruction_id: int, session: SessionDep) -> list[AuditE
 
 
 @router.post("/{instruction_id}/claim", response_model=InstructionPublic, **secured(*WORKERS, responses=_ERRORS))
-def claim(instruction_id: int, key: CurrentKey, session: SessionDep) -> InstructionPublic:
+def claim(instruction_id: PathInt, key: CurrentKey, session: SessionDep) -> InstructionPublic:
     """issued → in_progress, assigned to you (409 if someone else holds it)."""
     return instruction_public(write(session, lambda: service.claim_instruction(
         session, instruction_id=instruction_id, actor=actor_of(key), role=key.role)))
 
 
 @router.post("/{instruction_id}/release", response_model=InstructionPublic, **secured(*WORKERS, responses=_ERRORS))
-def release(instruction_id: int, key: CurrentKey, session: SessionDep) -> InstructionPublic:
+def release(instruction_id: PathInt, key: CurrentKey, session: SessionDep) -> InstructionPublic:
     """Hand a claimed instruction back to the queue (in_progress → issued)."""
     return instruction_public(write(session, lambda: service.release_instruction(
         session, instruction_id=instruction_id, actor=actor_of(key), role=key.role)))
 
 
 @router.post("/{instruction_id}/complete", response_model=InstructionPublic, **secured(*WORKERS, responses=_ERRORS))
-def complete(instruction_id: int, body: InstructionCompletion, key: CurrentKey,
+def complete(instruction_id: PathInt, body: InstructionCompletion, key: CurrentKey,
              session: SessionDep) -> InstructionPublic:
     """Record the result. The declaration is released when nothing is open and nothing was found, held on a
     discrepancy or seizure. Completing twice answers 409 ``instruction_already_completed``."""
@@ -108,7 +108,7 @@ def complete(instruction_id: int, body: InstructionCompletion, key: CurrentKey,
 
 
 @router.post("/{instruction_id}/cancel", response_model=InstructionPublic, **secured(Role.officer, responses=ERRORS))
-def cancel(instruction_id: int, body: InstructionCancellation, key: CurrentKey,
+def cancel(instruction_id: PathInt, body: InstructionCancellation, key: CurrentKey,
            session: SessionDep) -> InstructionPublic:
     """Cancel an open instruction that is no longer needed (the reason is kept)."""
     return instruction_public(write(session, lambda: service.cancel_instruction(

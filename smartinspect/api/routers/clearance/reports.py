@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from smartinspect.api.deps import SessionDep, secured
+from smartinspect.api.deps import Offset, SessionDep, secured
 from smartinspect.api.routers.clearance.common import ERRORS
 from smartinspect.api.schemas.clearance import AuditEventPublic
 from smartinspect.clearance import reports
@@ -54,7 +54,7 @@ def verify_audit(session: SessionDep) -> ChainReport:
 def audit_events(
     session: SessionDep,
     subject: Annotated[str | None, Query(description="e.g. declaration:<number>, instruction:<id>")] = None,
-    after_id: Annotated[int, Query(ge=0)] = 0,
+    after_id: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditEventPublic]:
     """Events in chain order (page with ``after_id``)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 from fastapi.concurrency import run_in_threadpool
 
-from smartinspect.api.deps import CurrentKey, SessionDep, secured
+from smartinspect.api.deps import CurrentKey, PathInt, SessionDep, secured
 from smartinspect.api.errors import ApiError
 from smartinspect.api.routers.clearance.common import ERRORS, actor_of, api_error, write
 from smartinspect.api.schemas.clearance import (
@@ -68,7 +68,7 @@ def read_active_rule_set(session: SessionDep) -> RuleSetPublic:
 
 
 @router.get("/{version}", response_model=RuleSetPublic, **_admin())
-def read_rule_set(version: int, session: SessionDep) -> RuleSetPublic:
+def read_rule_set(version: PathInt, session: SessionDep) -> RuleSetPublic:
     active = _active(session)
     try:
         stored = rulestore.get_rule_set(session, version=version)
