@@ -99,7 +99,7 @@ async def submit_scan(
         response.status_code = status.HTTP_200_OK
     if scan.status != ScanStatus.analysed:  # new, or a retry of one a crash left unfinished
         try:
-            await run_in_threadpool(analyse_scan, session, blobs, analyzer, scan, upload.pixels)
+            await run_in_threadpool(analyse_scan, session, blobs, analyzer, scan, upload.pixels, upload.low_pixels)
         except Exception as exc:
             message = f"the scan was stored but analysis failed; retry with the same Idempotency-Key ({exc})"
             raise ApiError(500, "analysis_failed", message, {"scan_id": scan.id}) from exc
