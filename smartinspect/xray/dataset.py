@@ -50,3 +50,13 @@ def load_scan(record: ScanRecord) -> np.ndarray:
     if image is None:
         raise FileNotFoundError(f"cannot read scan image {record.image_path}")
     return image
+
+
+def load_low(record: ScanRecord) -> np.ndarray | None:
+    """The scan's low-energy image, or None for a single-energy scan."""
+    if record.low_path is None:
+        return None
+    image = cv2.imread(str(record.low_path), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise FileNotFoundError(f"cannot read low-energy image {record.low_path}")
+    return image

@@ -1,4 +1,6 @@
-"""YOLO-family contraband detector on the shared ONNX runtime. Pre- and post-processing are ours (numpy)."""
+"""Contraband detector on the shared ONNX runtime: tiles in, detections out. Pre- and post-processing are ours
+(numpy). Two heads, named by the manifest's ``head``: ``yolo`` (the ultralytics network, (N, 4 + C, A) box
+candidates) and ``centernet`` (the pretrained-backbone network, (N, C + 4, h, w) peak maps at ``stride``)."""
 
 from __future__ import annotations
 
@@ -28,12 +30,16 @@ class DetectorParams:
     review_threshold: float = 0.25
     inspect_threshold: float = 0.5
     skip_below_attenuation: float = 0.15  # lighter than a thin steel sheet: air, nothing to find
+    head: str = "yolo"  # yolo | centernet (manifests written before the centernet head are yolo)
+    stride: int = 8  # centernet: input pixels per output cell
 
     @classmethod
     def from_manifest(cls, params: dict) -> DetectorParams:
         known = {k: v for k, v in params.items() if k in cls.__dataclass_fields__}
         known["classes"] = tuple(params["classes"])
         check_input_mode(known.get("input_mode", "gray"))
+        if known.get("head", "yolo") not in HEADS:
+            raise ValueError(f"unknown detector head {known['head']!r}; valid heads: {', '.join(HEADS)}")
         return cls(**known)
 
 
@@ -77,6 +83,38 @@ def decode_yolo_output(raw: np.ndarray, *, min_score: float, nms_iou: float) -> 
     return results
 
 
+def decode_centernet_output(raw: np.ndarray, *, stride: int, min_score: float, nms_iou: float,
+                            max_per_tile: int = 100) -> list[Detections]:
+    """(N, C + 4, h, w) peak maps -> per-image detections in input pixels.
+
+    Channels: C class scores that the graph already reduced to local maxima (3x3; elsewhere 0), then box width and
+    height in input pixels, then the centre's offset inside its cell (0..1, x then y).
+    """
+    n_classes = raw.shape[1] - 4
+    results = []
+    for pred in raw:
+        heat = pred[:n_classes]
+        cls, ys, xs = np.nonzero(heat >= min_score)
+        if cls.size == 0:
+            results.append(Detections.empty())
+            continue
+        scores = heat[cls, ys, xs]
+        if scores.size > max_per_tile:
+            top = np.argsort(-scores, kind="stable")[:max_per_tile]
+            cls, ys, xs, scores = cls[top], ys[top], xs[top], scores[top]
+        w, h = pred[n_classes, ys, xs], pred[n_classes + 1, ys, xs]
+        cx = (xs + pred[n_classes + 2, ys, xs]) * stride
+        cy = (ys + pred[n_classes + 3, ys, xs]) * stride
+        boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1).astype(np.float32)
+        offset = cls[:, None].astype(np.float32) * 4096.0
+        keep = nms(boxes + offset, scores, nms_iou)
+        results.append(Detections(boxes[keep], scores[keep].astype(np.float32), cls[keep].astype(np.int64)))
+    return results
+
+
+HEADS = ("yolo", "centernet")
+
+
 class XrayDetector:
     """Tiled detection on a full scan: ``pre_process`` -> ``forward`` -> ``post_process``; ``predict`` does all."""
 
@@ -105,15 +143,22 @@ class XrayDetector:
         return grid, extract_tiles(image_u8, grid, pad_value=air_value(p.input_mode))
 
     def forward(self, tiles: np.ndarray) -> np.ndarray:
-        """(N, T, T[, 3]) uint8 -> raw head output (N, 4 + C, A), in batches of ``batch_size``."""
+        """(N, T, T[, 3]) uint8 -> raw head output (yolo: (N, 4 + C, A); centernet: (N, C + 4, h, w)), in batches."""
         outputs = []
         for start in range(0, len(tiles), self.params.batch_size):
             batch = tiles_to_batch(tiles[start : start + self.params.batch_size])
             outputs.append(self.loaded.model.run(batch)[0])
-        return np.concatenate(outputs) if outputs else np.zeros((0, 4 + len(self.params.classes), 0), np.float32)
+        if outputs:
+            return np.concatenate(outputs)
+        empty_shape = (0, len(self.params.classes) + 4, 0) + ((0,) if self.params.head == "centernet" else ())
+        return np.zeros(empty_shape, np.float32)
 
     def post_process(self, raw: np.ndarray, grid: list[Tile]) -> Detections:
-        per_tile = decode_yolo_output(raw, min_score=self.params.min_score, nms_iou=self.params.nms_iou)
+        p = self.params
+        if p.head == "centernet":
+            per_tile = decode_centernet_output(raw, stride=p.stride, min_score=p.min_score, nms_iou=p.nms_iou)
+        else:
+            per_tile = decode_yolo_output(raw, min_score=p.min_score, nms_iou=p.nms_iou)
         return merge_tile_detections(per_tile, grid)
 
     def predict(self, image_u8: np.ndarray, attenuation: np.ndarray) -> Detections:

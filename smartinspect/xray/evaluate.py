@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from smartinspect.xray.dataset import iter_scans, load_scan
+from smartinspect.xray.dataset import iter_scans, load_low, load_scan
 from smartinspect.xray.pipeline import ScanAnalyzer
 from smartinspect.xray.tiling import pairwise_overlap
 from smartinspect.xray.types import Detections
@@ -46,7 +46,9 @@ def run_dataset(analyzer: ScanAnalyzer, dataset_dir: Path, split: str, *, limit:
         image = load_scan(record)
         m = record.manifest
         start = time.perf_counter()
-        result = analyzer.analyse(image, pitch_mm=m.get("pitch_mm", 5.0), declared_empty=m.get("declared_empty"))
+        low = load_low(record) if analyzer.uses_low_energy else None
+        result = analyzer.analyse(image, pitch_mm=m.get("pitch_mm", 5.0), declared_empty=m.get("declared_empty"),
+                                  low=low)
         seconds = time.perf_counter() - start
         out.append(ScanEval(record.scan_id, record.boxes, result.detections, bool(m.get("is_empty")),
                             bool(m.get("declared_empty")), result.analysis.empty_check.content_seen,

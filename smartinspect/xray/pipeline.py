@@ -37,13 +37,23 @@ class ScanAnalyzer:
     def class_names(self) -> list[str]:
         return list(self.detector.params.classes)
 
-    def analyse(self, high: np.ndarray, *, pitch_mm: float, declared_empty: bool | None = None) -> AnalysedScan:
-        """``high``: decoded (H, W) uint8/uint16 gray or (H, W, 3) uint8 pseudo-colour scan."""
+    @property
+    def uses_low_energy(self) -> bool:
+        """Whether the model's view has a dual-energy channel (callers then pass the low-energy image)."""
+        return self.detector.params.input_mode == "material"
+
+    def analyse(self, high: np.ndarray, *, pitch_mm: float, declared_empty: bool | None = None,
+                low: np.ndarray | None = None) -> AnalysedScan:
+        """``high``: decoded (H, W) uint8/uint16 gray or (H, W, 3) uint8 pseudo-colour scan; ``low``: the same
+        scan's low-energy (H, W) image when the scanner has two energies (read only by a ``material`` model)."""
         p = self.detector.params
         timings: dict[str, float] = {}
         start = time.perf_counter()
         attenuation, factor = resample_to_pitch(to_attenuation(high), pitch_mm=pitch_mm, model_pitch_mm=p.pitch_mm)
-        view = to_model_input(attenuation, window=p.window, mode=p.input_mode)
+        low_att = None
+        if low is not None and self.uses_low_energy and low.shape[:2] == high.shape[:2]:
+            low_att, _ = resample_to_pitch(to_attenuation(low), pitch_mm=pitch_mm, model_pitch_mm=p.pitch_mm)
+        view = to_model_input(attenuation, window=p.window, mode=p.input_mode, low_attenuation=low_att)
         timings["preprocess_ms"] = _ms_since(start)
         start = time.perf_counter()
         detections = self.detector.predict(view, attenuation).scaled(1.0 / factor)

@@ -140,7 +140,7 @@ def _json_number(value):
 
 
 def analyse_scan(session: Session, blobs: BlobStore, analyzer: ScanAnalyzer, scan: Scan,
-                 pixels: np.ndarray | None = None) -> Scan:
+                 pixels: np.ndarray | None = None, low_pixels: np.ndarray | None = None) -> Scan:
     """Run the pipeline on a stored scan, record the result and the clearance finding, commit.
 
     ``pixels``: the image already decoded at intake; without it (recovery) the stored blob is decoded.
@@ -150,10 +150,12 @@ def analyse_scan(session: Session, blobs: BlobStore, analyzer: ScanAnalyzer, sca
     try:
         if pixels is None:
             pixels = decode_pixels(blobs.get(scan.image_sha256), _stored_header(scan))
+        if low_pixels is None and scan.image_low_sha256 and analyzer.uses_low_energy:
+            low_pixels = decode_pixels(blobs.get(scan.image_low_sha256), _stored_header(scan, channels=1))
         pitch_mm, declared_empty = scan.pixel_pitch_mm, scan.declared_empty
         if not (session.new or session.dirty or session.deleted):
             session.commit()  # end the read transaction: no database lock is held during inference
-        result = analyzer.analyse(pixels, pitch_mm=pitch_mm, declared_empty=declared_empty)
+        result = analyzer.analyse(pixels, pitch_mm=pitch_mm, declared_empty=declared_empty, low=low_pixels)
         payload = analysis_to_json(result.analysis)
         verdict = result.analysis.verdict.value
         mark_scan_analysed(session, scan=scan, verdict=verdict, result=payload,

@@ -103,7 +103,8 @@ async def submit_scan(
     if scan.status != ScanStatus.analysed:  # new, or a retry of one a crash left unfinished
         try:
             with timed_inference(request.app, lambda: scan.model_name):
-                await run_in_threadpool(analyse_scan, session, blobs, analyzer, scan, upload.pixels)
+                await run_in_threadpool(analyse_scan, session, blobs, analyzer, scan, upload.pixels,
+                                        upload.low_pixels)
         except Exception as exc:
             message = ("the scan was stored but analysis failed; retry with the same Idempotency-Key "
                        f"({client_reason(exc)})")

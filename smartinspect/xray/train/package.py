@@ -15,6 +15,7 @@ from smartinspect.runtime.registry import MANIFEST_NAME, load_package
 from smartinspect.xray.evaluate import calibrate_threshold, run_dataset, summarise
 from smartinspect.xray.pipeline import ScanAnalyzer
 
+CENTERNET_ARCH = "lite0-centernet"  # model.arch of the pretrained-backbone detector (xray/train/centernet.py)
 REVIEW_FALSE_ALARM_RATE = 0.05  # REVIEW sends more clean scans to a human than INSPECT sends to the yard
 
 
@@ -40,6 +41,21 @@ def _analyzer(package: Path) -> ScanAnalyzer:
     return ScanAnalyzer(load_package(package))
 
 
+def serving_params(cfg, class_names: list[str]) -> dict[str, Any]:
+    """The manifest's operating parameters before calibration (thresholds are set on validation scans after)."""
+    params: dict[str, Any] = {
+        "classes": class_names, "tile": cfg.tiles["tile"], "overlap": cfg.tiles["overlap"],
+        "pitch_mm": cfg.operating["pitch_mm"], "window": cfg.operating["window"],
+        "input_mode": cfg.operating.get("input_mode", "gray"), "batch_size": 8,
+        "min_score": 0.05, "nms_iou": 0.5, "review_threshold": 0.25, "inspect_threshold": 0.5,
+    }
+    if cfg.model["arch"] == CENTERNET_ARCH:
+        from smartinspect.xray.train.centernet import STRIDE
+
+        params.update(head="centernet", stride=STRIDE)
+    return params
+
+
 def evaluate_and_package(*, cfg, config_path: Path, onnx_path: Path, weights: Path, train_dir: Path, test_dir: Path,
                          parity: dict, lineage: dict, run_id: str, mlflow, class_names: list[str]) -> Path:
     output = Path(cfg.output)
@@ -49,12 +65,7 @@ def evaluate_and_package(*, cfg, config_path: Path, onnx_path: Path, weights: Pa
     shutil.copy2(onnx_path, staging / "model.onnx")
     shutil.copy2(weights, staging / "model.pt")  # for fine-tuning and the SAHI baseline benchmark; not served
     version = datetime.now(UTC).strftime("%Y.%m.%d-%H%M")
-    params: dict[str, Any] = {
-        "classes": class_names, "tile": cfg.tiles["tile"], "overlap": cfg.tiles["overlap"],
-        "pitch_mm": cfg.operating["pitch_mm"], "window": cfg.operating["window"],
-        "input_mode": cfg.operating.get("input_mode", "gray"), "batch_size": 8,
-        "min_score": 0.05, "nms_iou": 0.5, "review_threshold": 0.25, "inspect_threshold": 0.5,
-    }
+    params = serving_params(cfg, class_names)
     mlflow_info = {"run_id": run_id, "experiment": cfg.name, "tracking_uri": mlflow.get_tracking_uri()}
     common = dict(name="xray-detector", version=version, mlflow=mlflow_info, lineage=lineage,
                   imgsz=cfg.model["imgsz"])

@@ -20,6 +20,7 @@ from smartinspect.training.recipe import load_recipe, log_recipe
 from smartinspect.training.tracking import configure_mlflow, configure_ultralytics
 from smartinspect.xray.datagen.config import XrayGenConfig
 from smartinspect.xray.dataset import dataset_fingerprint
+from smartinspect.xray.train.package import CENTERNET_ARCH, evaluate_and_package, serving_params
 from smartinspect.xray.train.tiles import build_tile_dataset
 
 log = logging.getLogger(__name__)
@@ -152,17 +153,19 @@ def train_xray(config_path: Path, *, settings: Settings | None = None) -> Path:
         )
         mlflow.log_artifact(str(data_yaml.parent / "tiles.json"))
         start = time.time()
-        best = train_yolo(cfg, data_yaml, run_dir, mlflow)
-        mlflow.log_metric("train_seconds", time.time() - start)
-        for plot in sorted(best.parent.parent.glob("*")):  # PR/F1 curves, confusion matrix, results.csv
-            if plot.suffix in {".png", ".jpg", ".csv"}:
-                mlflow.log_artifact(str(plot), artifact_path="training")
-        onnx_path = export_onnx(best, imgsz=cfg.model["imgsz"])
         sample = _sample_tiles(data_yaml.parent / "images" / "val", n=8,
                                channels=3 if cfg.operating.get("input_mode", "gray") != "gray" else 1)
-        parity = check_parity(best, onnx_path, sample)
+        if cfg.model["arch"] == CENTERNET_ARCH:
+            best, onnx_path, parity = _train_centernet(cfg, data_yaml.parent, train_dir, run_dir, mlflow, sample)
+        else:
+            best = train_yolo(cfg, data_yaml, run_dir, mlflow)
+            for plot in sorted(best.parent.parent.glob("*")):  # PR/F1 curves, confusion matrix, results.csv
+                if plot.suffix in {".png", ".jpg", ".csv"}:
+                    mlflow.log_artifact(str(plot), artifact_path="training")
+            onnx_path = export_onnx(best, imgsz=cfg.model["imgsz"])
+            parity = check_parity(best, onnx_path, sample)
+        mlflow.log_metric("train_seconds", time.time() - start)
         mlflow.log_metrics(parity)
-        from smartinspect.xray.train.package import evaluate_and_package
 
         package = evaluate_and_package(
             cfg=cfg, config_path=config_path, onnx_path=onnx_path, weights=best, train_dir=train_dir,
@@ -174,6 +177,22 @@ def train_xray(config_path: Path, *, settings: Settings | None = None) -> Path:
 
     finish_training_run(package, settings=settings, kind=XRAY)
     return package
+
+
+def _train_centernet(cfg: XrayTrainConfig, tiles_dir: Path, train_dir: Path, run_dir: Path, mlflow,
+                     sample: np.ndarray) -> tuple[Path, Path, dict[str, float]]:
+    """The pretrained-backbone detector: fit (checkpoint chosen on full validation scans), export, parity."""
+    from smartinspect.xray.datagen import CLASS_NAMES
+    from smartinspect.xray.train.fit_centernet import check_parity as centernet_parity
+    from smartinspect.xray.train.fit_centernet import export_onnx as export_centernet
+    from smartinspect.xray.train.fit_centernet import fit_centernet
+
+    net, best = fit_centernet(cfg.model, tiles_dir=tiles_dir, val_dir=train_dir, run_dir=run_dir,
+                              params=serving_params(cfg, list(CLASS_NAMES)), class_names=list(CLASS_NAMES),
+                              seed=cfg.seed, mlflow=mlflow)
+    onnx_path = export_centernet(net, run_dir / "model.onnx", imgsz=cfg.model["imgsz"])
+    tiles = sample if sample.ndim == 4 else np.repeat(sample[..., None], 3, axis=3)
+    return best, onnx_path, centernet_parity(net, onnx_path, tiles)
 
 
 def _flat(prefix: str, values: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from smartinspect.xray.dataset import iter_scans, load_scan
+from smartinspect.xray.dataset import iter_scans, load_low, load_scan
 from smartinspect.xray.decode import to_attenuation
 from smartinspect.xray.preprocess import air_value, to_model_input
 from smartinspect.xray.tiling import extract_tiles, tile_grid
@@ -39,7 +39,9 @@ def clip_boxes_to_tile(
 
 
 def _tile_view(record, *, tile: int, overlap: int, window: float, input_mode: str):
-    view = to_model_input(to_attenuation(load_scan(record)), window=window, mode=input_mode)
+    low = load_low(record) if input_mode == "material" else None
+    view = to_model_input(to_attenuation(load_scan(record)), window=window, mode=input_mode,
+                          low_attenuation=None if low is None else to_attenuation(low))
     return view, tile_grid(view.shape[0], view.shape[1], tile=tile, overlap=overlap)
 
 
