@@ -113,7 +113,7 @@ def parse_date(text: str) -> str | None:
 
 _LOOSE_DATE_PATTERNS: tuple[tuple[re.Pattern, str], ...] = (
     (re.compile(r"(?<!\d)(\d{1,2})[\s\-./]*([A-Za-z]{3})[A-Za-z]*\.?[\s\-./,]*(\d{4}|\d{2})(?![\d:])"), "d_mon_y"),
-    (re.compile(r"(?<![\d.:])(\d{1,2})[-/.](\d{1,2})[-/.](\d{2})(?![\d:/.-])"), "dmy"),
+    (re.compile(r"(?<![\d.])(\d{1,2})[-/.~](\d{1,2})[-/.~](\d{2})(?![\d:/.-])"), "dmy"),
     (re.compile(r"(?<!\d)(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?!\d)"), "mdy"),
     (re.compile(r"(?<!\d)(\d{2})(\d{2})(20\d{2})(?!\d)"), "dmy"),
 )

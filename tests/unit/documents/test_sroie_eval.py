@@ -70,6 +70,7 @@ def test_split_is_fixed_and_balanced():
 @pytest.mark.parametrize(("key", "truth", "value", "normalised", "ok"), [
     ("company", "KEDAI AMAN  SDN BHD", "KEDAI AMAN SDN BHD", "KEDAIAMANSDNBHD", True),  # whitespace
     ("company", "KEDAI AMAN SDN BHD", "kedai aman sdn bhd", "KEDAIAMANSDNBHD", True),  # letter case
+    ("company", "MR. D.I.Y. (M) SDN BHD", "MR.D.I.Y. (M)SDN BHD", "MRDIYMSDNBHD", True),  # spaces do not count
     ("company", "KEDAI AMAN SDN BHD", "KEDAI AMAN SDN. BHD.", "KEDAIAMANSDNBHD", False),  # punctuation counts
     ("company", "KEDAI AMAN SDN BHD", None, None, False),
     ("date", "03/04/2019", "03-04-19 10:22", "2019-04-03", True),  # same calendar day, other format
@@ -80,6 +81,11 @@ def test_split_is_fixed_and_balanced():
 ])
 def test_field_matching_is_sroie_task3_plus_same_day_and_equal_amount(key, truth, value, normalised, ok):
     assert field_matches(key, truth, value, normalised) is ok
+
+
+def test_the_stricter_reading_keeps_spaces():
+    assert not field_matches("company", "MR. D.I.Y.", "MR.D.I.Y.", None, strict=True)
+    assert field_matches("company", "MR.  D.I.Y.", "mr. d.i.y.", None, strict=True)
 
 
 def test_key_dates_with_two_digit_years():
