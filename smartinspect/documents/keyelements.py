@@ -25,11 +25,13 @@ from smartinspect.documents.keyfeatures import (
     _ADDRESS,
     _CONTACT,
     _REG_NO,
+    _STARTS_LEGAL,
     _TITLE,
     KEYWORDS,
     SELLER_FEATURES,
     TOTAL_FEATURES,
     AmountCandidate,
+    _name_like,
     SellerSpan,
     amount_candidates,
     seller_spans,
@@ -117,11 +119,28 @@ def _best(probs: np.ndarray) -> int | None:
     return int(np.argmax(probs)) if len(probs) else None
 
 
+_FORM_END = re.compile(r"\b(SDN\.?\s*BHD|BHD|BERHAD|S/B|PLT|LTD|LIMITED|INC|LLC|CORP|GMBH|CO)\W*$", re.IGNORECASE)
+
+
+def complete_wrapped(span: SellerSpan, spans: list[SellerSpan]) -> SellerSpan:
+    """A wrapped name read in half: a span that starts with the legal form ("CO. (M) SDN BHD") takes the name
+    line above it; a name without its legal form takes the next line when that line starts with it ("SDN. BHD")."""
+    if span.cut is None and _STARTS_LEGAL.match(span.lines[0].text):
+        for other in spans:
+            if other.cut is None and other.lines[1:] == span.lines and _name_like(other.lines[0]):
+                return other
+    if span.cut is None and not _FORM_END.search(span.text):
+        for other in spans:
+            if other.cut is None and other.lines[:-1] == span.lines and _STARTS_LEGAL.match(other.lines[-1].text):
+                return other
+    return span
+
+
 def read_seller(spans: list[SellerSpan], probs: np.ndarray, threshold: float) -> ExtractedField | None:
     i = _best(probs)
     if i is None or probs[i] < threshold:
         return None
-    span = spans[i]
+    span = complete_wrapped(spans[i], spans)
     reading = read_name(span.text)
     if reading is None:
         return None

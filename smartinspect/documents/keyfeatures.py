@@ -36,8 +36,8 @@ _ADDRESS = re.compile(r"\b(JALAN|JLN|LOT|NO\.?\s*\d|TAMAN|TMN|LORONG|PERSIARAN|B
                       r"(?<!\d)\d{5}(?!\d)|\d+\s*,", re.IGNORECASE)
 _CONTACT = re.compile(r"(TEL|FAX|PHONE|H/P|MOBILE|E-?MAIL|WWW|HTTP|@|GST|SST|REG|CO\.?\s*NO|COMPANY\s*NO|ROC|"
                       r"TAX\s*ID|\d{2,3}-\d{6,8})", re.IGNORECASE)
-_TITLE = re.compile(r"^\W*(SIMPLIFIED\s*)?(TAX\s*)?(INVOICE|RECEIPT|CASH\s*(BILL|SALES?|RECEIPT)|BILL|OFFICIAL\s*RECEIPT|"
-                    r"QUOTATION|ORDER|CHECK|TABLE|发票|收据)\b", re.IGNORECASE)
+_TITLE = re.compile(r"^\W*((SIMPLIFIED\s*)?(TAX\s*)?(INVOICE|RECEIPT|CASH\s*(BILL|SALES?|RECEIPT)|BILL|OFFICIAL\s*RECEIPT|"
+                    r"QUOTATION|ORDER|CHECK|TABLE|发票|收据)|THANK\s*YOU|PLEASE|WELCOME|YOUR\s*ORDER)\b", re.IGNORECASE)
 _REG_NO = re.compile(r"^\W*\(?\s*(CO\.?\s*(REG\.?)?\s*NO\.?|COMPANY\s*NO\.?|ROC\s*NO\.?)?\s*[:.]?\s*\d{3,}[-\s]?[A-Z]\)?",
                      re.IGNORECASE)
 _WORDS = re.compile(r"[A-Za-z]+")
@@ -47,7 +47,11 @@ SELLER_FEATURES = (
     "chars", "alpha", "digit_ratio", "upper_ratio", "words", "legal_end", "legal_any", "address_hits",
     "contact", "title", "starts_paren", "date", "next_reg_no", "next_address", "next_contact", "prev_name_like",
     "prev_legal_end", "first_legal_rank", "lines_above_with_legal", "ocr_conf", "same_row", "cut", "cut_share",
+    "next_starts_legal", "first_starts_legal",
 )
+# A line that continues a wrapped name: it starts with the legal form ("CO. (M) SDN BHD", "SDN. BHD").
+_STARTS_LEGAL = re.compile(r"^\W*(CO\b|COMPANY|SDN|BHD|BERHAD|S/B|\(M\)|PLT|LTD|LIMITED|ENTERPRISES?|TRADING|"
+                           r"RESTAURANTS?|HARDWARE|STATIONERY)", re.IGNORECASE)
 
 
 # A name that goes on after its legal form on the same line ("99 SPEED MART S/B (519537-X)"): the cut after it.
@@ -114,7 +118,7 @@ def seller_spans(lines: list[Line], page_height: float) -> list[SellerSpan]:
     top = top_lines(lines, page_height)
     spans = []
     for i, first in enumerate(top):
-        if sum(ch.isalpha() for ch in first.text) < 2:
+        if sum(ch.isalpha() for ch in first.text) < 2 or _TITLE.match(first.text):
             continue
         span = [first]
         spans += _with_cut(SellerSpan(tuple(span)))
@@ -122,7 +126,8 @@ def seller_spans(lines: list[Line], page_height: float) -> list[SellerSpan]:
             last = span[-1]
             same_row = nxt.v_overlap(last) > 0.5
             under = 0 <= nxt.y1 - last.y1 <= 1.8 * max(last.height, nxt.height)
-            if not (same_row or under) or sum(ch.isalpha() for ch in nxt.text) < 2:
+            if not (same_row or under) or sum(ch.isalpha() for ch in nxt.text) < 2 or _TITLE.match(nxt.text) \
+                    or _CONTACT.search(nxt.text):
                 break
             span.append(nxt)
             spans += _with_cut(SellerSpan(tuple(span)))
@@ -162,6 +167,7 @@ def seller_features(spans: list[SellerSpan], lines: list[Line], page_width: floa
             min(ln.confidence for ln in span.lines),
             float(len(span.lines) > 1 and span.lines[1].v_overlap(first) > 0.5),
             float(span.cut is not None), len(text) / max(1, len(" ".join(ln.text for ln in span.lines))),
+            float(bool(nxt is not None and _STARTS_LEGAL.match(nxt.text))), float(bool(_STARTS_LEGAL.match(text))),
         ])
     return np.asarray(rows, dtype=np.float32).reshape(-1, len(SELLER_FEATURES))
 

@@ -16,7 +16,6 @@ from smartinspect.api.uploads import read_limited
 from smartinspect.config import Settings
 from smartinspect.documents.service import (
     DocumentUpload,
-    NoTextFound,
     check_upload,
     page_png,
     process_document,
@@ -111,8 +110,6 @@ async def submit_document(
         try:
             await run_in_threadpool(process_document, session, blobs, engine, document, settings=settings,
                                     intake=intake)
-        except NoTextFound as exc:
-            raise ApiError(422, "no_text_found", str(exc), {"filename": file.filename}) from exc
         except Exception as exc:
             message = f"the document was stored but processing failed; retry with the same Idempotency-Key ({exc})"
             raise ApiError(500, "processing_failed", message, {"document_id": document.id}) from exc

@@ -67,7 +67,7 @@ also normalise every value (docs/documents.md).
   letters and digits match the annotated company with >= 90 % similarity; an amount equal to the total to the cent.
 
 ## Metrics
-Out of fold (5 folds by document, models that did not see the document), thresholds seller {t['seller']},
+Out of fold (5 folds by shop: models that saw no receipt of the same shop), thresholds seller {t['seller']},
 total {t['total']} (chosen out of fold: the highest at which the abstentions cost <= 1 % of documents a right answer):
 
 | field / documents | n | top-1 right | a right candidate exists | right at threshold | answered | precision answered |
