@@ -237,8 +237,43 @@ def train(dataset: Path, *, cache: Path, made_per_style: int, seed: int, out_dir
         manifest = write_package(out_dir / PACKAGE, onnx_bytes=onnx_bytes, thresholds=thresholds, metrics=metrics,
                                  data=data, mlflow_info=mlflow_info, command=command, parity=parity,
                                  seconds=round(time.perf_counter() - start, 1))
+        held_out = report_held_out(dataset, cache, out_dir, settings)
+        if held_out:
+            mlflow.log_metrics({f"held_out.{k}.accuracy": v["accuracy"] for k, v in held_out["fields"].items()})
+            manifest = write_package(out_dir / PACKAGE, onnx_bytes=onnx_bytes, thresholds=thresholds,
+                                     metrics={**metrics, "held_out_served": held_out}, data=data,
+                                     mlflow_info=mlflow_info, command=command, parity=parity,
+                                     seconds=round(time.perf_counter() - start, 1), version=manifest["version"])
         mlflow.log_artifacts(str(out_dir / PACKAGE), artifact_path="package")
     return manifest
+
+
+def report_held_out(dataset: Path, cache: Path, out_dir: Path, settings) -> dict[str, Any] | None:
+    """The held-out receipts through the served extractor with the package just written, for the card. Measured
+    after every choice was made (nothing here feeds back into training); None when the package is not the one
+    the extractor serves (``out_dir`` is not the configured models directory)."""
+    from smartinspect.documents import keyelements
+    from smartinspect.documents.sroie import evaluate_sroie, load_samples
+
+    if (out_dir / PACKAGE).resolve() != (settings.models_dir / PACKAGE).resolve():
+        return None
+    keyelements._load.cache_clear()
+    engine = None
+
+    def read(data: bytes, name: str) -> DocumentText:
+        nonlocal engine
+        from smartinspect.ocr.engine import OcrEngine
+        from smartinspect.runtime import ModelRegistry
+
+        if engine is None:
+            engine = OcrEngine.from_settings(ModelRegistry.from_settings(settings), settings)
+        return engine.read_document(data, filename=name, settings=settings)
+
+    keys = ("company", "date", "total")
+    summary = evaluate_sroie(load_samples(dataset, "held-out"), read, cache=cache, keys=keys).summary(keys)
+    return {"receipts": summary["receipts"],
+            "fields": {k: {m: v[m] for m in ("accuracy", "correct", "n", "answered", "precision")}
+                       for k, v in summary["fields"].items()}}
 
 
 def _parity(onnx_bytes: bytes, boosters: dict[str, Any], xs: dict[str, np.ndarray]) -> float:
