@@ -107,9 +107,13 @@ def _evaluate_sroie(dataset: Path, *, split: str, fields: str, cache: Path | Non
         raise typer.BadParameter(f"--split must be one of {', '.join(SPLITS)}, got {split!r}")
     if not keys or any(k not in FIELDS for k in keys):
         raise typer.BadParameter(f"--fields must name some of {', '.join(FIELDS)}, got {fields!r}")
+    import os
+
+    load = os.getloadavg()[0]  # the OCR timing's context: the machine is shared
     result = run(dataset, split=split, keys=keys, cache=cache, limit=limit, progress=True)
     result["meta"] = {"dataset": str(dataset), "command": f"smartinspect evaluate documents --dataset {dataset} "
-                      f"--split {split} --fields {','.join(keys)}" + (f" --limit {limit}" if limit else "")}
+                      f"--split {split} --fields {','.join(keys)}" + (f" --limit {limit}" if limit else ""),
+                      "machine": {"cpus": os.cpu_count(), "load_avg_1m_at_start": round(load, 2)}}
     text = json.dumps(result, indent=2, ensure_ascii=False)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
