@@ -47,7 +47,7 @@ SELLER_FEATURES = (
     "chars", "alpha", "digit_ratio", "upper_ratio", "words", "legal_end", "legal_any", "address_hits",
     "contact", "title", "starts_paren", "date", "next_reg_no", "next_address", "next_contact", "prev_name_like",
     "prev_legal_end", "first_legal_rank", "lines_above_with_legal", "ocr_conf", "same_row", "cut", "cut_share",
-    "next_starts_legal", "first_starts_legal",
+    "next_starts_legal", "first_starts_legal", "second_starts_legal", "legal_lines_below",
 )
 # A line that continues a wrapped name: it starts with the legal form ("CO. (M) SDN BHD", "SDN. BHD").
 _STARTS_LEGAL = re.compile(r"^\W*(CO\b|COMPANY|SDN|BHD|BERHAD|S/B|\(M\)|PLT|LTD|LIMITED|ENTERPRISES?|TRADING|"
@@ -168,6 +168,8 @@ def seller_features(spans: list[SellerSpan], lines: list[Line], page_width: floa
             float(len(span.lines) > 1 and span.lines[1].v_overlap(first) > 0.5),
             float(span.cut is not None), len(text) / max(1, len(" ".join(ln.text for ln in span.lines))),
             float(bool(nxt is not None and _STARTS_LEGAL.match(nxt.text))), float(bool(_STARTS_LEGAL.match(text))),
+            float(len(span.lines) > 1 and bool(_STARTS_LEGAL.match(span.lines[1].text))),
+            float(sum(1 for i in legal_idx if i > last.index)),
         ])
     return np.asarray(rows, dtype=np.float32).reshape(-1, len(SELLER_FEATURES))
 
