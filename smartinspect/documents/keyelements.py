@@ -38,7 +38,7 @@ from smartinspect.documents.keyfeatures import (
     seller_features,
     total_features,
 )
-from smartinspect.documents.normalise import norm_amount, parse_currency, parse_date_any
+from smartinspect.documents.normalise import norm_amount, parse_date_any
 from smartinspect.documents.types import ExtractedField
 
 log = logging.getLogger(__name__)
@@ -172,16 +172,27 @@ def read_date(lines: list[Line]) -> ExtractedField | None:
     return _field("invoice_date", line.text, iso, certainty * line.confidence, [line])
 
 
-_MYR = re.compile(r"(?<![A-Z])(RM|MYR)(?![A-Z])")
+_CURRENCY = re.compile(r"(?<![A-Z])(RM|MYR|USD|SGD|EUR|GBP|CNY|RMB|HKD|JPY|IDR|THB|AUD)(?![A-Z])|(US\$|S\$|HK\$|€|£|¥|￥|元)")
+_SYMBOLS = {"RM": "MYR", "RMB": "CNY", "US$": "USD", "S$": "SGD", "HK$": "HKD", "€": "EUR", "£": "GBP", "¥": "CNY",
+            "￥": "CNY", "元": "CNY"}
+
+
+def _currency_in(text: str) -> str | None:
+    """A currency code or symbol standing on its own (RM is the ringgit; words inside other words, such as
+    "YEN" in "SEKSYEN", do not count; a bare "$" names no currency and is left out)."""
+    m = _CURRENCY.search(text.upper())
+    if not m:
+        return None
+    token = m.group(0)
+    return _SYMBOLS.get(token, token)
 
 
 def read_currency(total: ExtractedField | None, lines: list[Line]) -> ExtractedField | None:
-    """The currency printed with the total, else the one the page prints most (RM is the ringgit)."""
+    """The currency printed with the total, else the first one printed on the page."""
     near = [ln for ln in lines if total is not None and ln.polygon in total.polygons]
     for group, certainty in ((near, 0.95), (lines, 0.8)):
         for ln in group:
-            text = ln.text.upper()
-            code = "MYR" if _MYR.search(text) else parse_currency(ln.text) if re.search(r"\d", text) else None
+            code = _currency_in(ln.text)
             if code:
                 return _field("currency", ln.text, code, certainty * ln.confidence, [ln])
     return None
@@ -193,10 +204,14 @@ _BUYER_LABEL = re.compile(r"\b(CUSTOMER(\s*NAME)?|CUST\.?\s*NAME|BILL\s*TO|SOLD\
                           r"购买方(名称)?|买方)\s*[:：]\s*", re.IGNORECASE)
 
 
+_NOT_DOCUMENT_NO = re.compile(r"(GST|SST|TAX\s*ID|REG|COMPANY|CO\.)\W*$", re.IGNORECASE)
+_NO_BUYER = re.compile(r"^\W*(CASH|WALK[\s-]*IN|N/?A|NONE|-+)\W*$|:|\bNO\b\.?", re.IGNORECASE)
+
+
 def _labelled(pattern: re.Pattern, lines: list[Line], reader) -> tuple[Any, Line] | None:
     for ln in lines:
         m = pattern.search(ln.text)
-        if not m:
+        if not m or _NOT_DOCUMENT_NO.search(ln.text[:m.start()]):  # "GST REF NO": a tax number, not this one
             continue
         for text, src in ((ln.text[m.end():], ln), *((o.text, o) for o in right_of(ln, lines, max_gap=8 * ln.height)[:1])):
             reading = reader(text)
@@ -213,8 +228,13 @@ def read_number(lines: list[Line]) -> ExtractedField | None:
     return _field("invoice_no", reading.value, reading.normalised, 0.9 * line.confidence, [line])
 
 
+def plausible_buyer(text: str) -> bool:
+    """A buyer's name, not a walk-in placeholder ("CASH") or labels the OCR ran together ("Doc No. :")."""
+    return sum(c.isalpha() for c in text) >= 3 and not _NO_BUYER.search(text)
+
+
 def read_buyer(lines: list[Line]) -> ExtractedField | None:
-    found = _labelled(_BUYER_LABEL, lines, lambda t: read_name(t) if sum(c.isalpha() for c in t) >= 3 else None)
+    found = _labelled(_BUYER_LABEL, lines, lambda t: read_name(t) if plausible_buyer(t) else None)
     if found is None:
         return None
     reading, line = found
@@ -265,7 +285,9 @@ def receipt_key_elements(lines: list[Line], page_width: float, page_height: floa
 
 
 def looks_like_receipt(fields: list[ExtractedField]) -> bool:
-    """No party was read by the customs labels: the general layer may speak for seller, date and total."""
-    return not any(f.name in ("consignor_name", "consignee_name", "declaration_no", "bl_no") for f in fields)
+    """No seller-side party (seller, shipper, exporter...) and no customs number was read by the customs labels:
+    the general layer may speak for seller, date and total. A buyer label alone ("Bill To: CASH" on a shop
+    receipt) does not make a customs document: every customs document names its consignor."""
+    return not any(f.name in ("consignor_name", "declaration_no", "bl_no") for f in fields)
 
 

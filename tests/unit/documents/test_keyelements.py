@@ -142,3 +142,25 @@ def test_dates_prefer_a_labelled_one(doc):
 ])
 def test_amount_candidates(doc, line, values):
     assert [c.value for c in amount_candidates(flatten(doc([(line, 20, 20)])))] == values
+
+
+def test_a_bill_to_label_on_a_shop_receipt_does_not_hide_its_seller(doc):
+    body = ["Bill To :", "CASH", "Doc No. : CS00058953", "Date: 22/03/2018", "ITEM A|96.00", "TOTAL|96.00"]
+    ex = extract_document(_receipt(doc, body))
+    assert ex.get("consignor_name").value == "KEDAI BUKU CERIA SDN BHD"
+    assert ex.value("total_value") == 96.0 and ex.get("consignee_name") is None  # "CASH" is no buyer
+
+
+@pytest.mark.parametrize(("lines", "currency"), [
+    (["SEKSYEN 4, BANDAR UTAMA", "TOTAL|9.00"], None),  # "YEN" inside a word is no currency
+    (["Nett Total:|$8.20"], None),  # a bare "$" names no currency: left out rather than guessed
+    (["TOTAL (RM)|9.00"], "MYR"),
+    (["TOTAL|S$ 9.00"], "SGD"),
+])
+def test_currency_only_from_a_code_or_symbol_standing_alone(doc, lines, currency):
+    assert extract_document(_receipt(doc, lines)).value("currency") == currency
+
+
+def test_a_tax_registration_number_is_not_the_receipt_number(doc):
+    ex = extract_document(_receipt(doc, ["GST REF NO : 001694261248", "RECEIPT NO: R-5521", "TOTAL|5.00"]))
+    assert ex.value("invoice_no") == "R5521"
