@@ -8,6 +8,7 @@ from typing import Any
 
 from smartinspect.documents.crosscheck import cross_check
 from smartinspect.documents.extract import extract_document
+from smartinspect.documents.readable import readability_check
 from smartinspect.documents.types import DocumentCheck, DocumentExtraction, Severity
 from smartinspect.documents.validate import validate_extraction
 from smartinspect.ocr.types import DocumentText
@@ -26,7 +27,9 @@ def check_document(text: DocumentText, *, type_hint: str | None = None,
     key = name or extraction.doc_type.value
     docs = {**(others or {}), key: extraction}
     discrepancies = [d for d in cross_check(docs, declaration=declaration) if key in d.documents]
-    return DocumentCheck(extraction, validate_extraction(extraction), discrepancies)
+    validations = validate_extraction(extraction)
+    unreadable = readability_check(text, extraction)
+    return DocumentCheck(extraction, validations + ([unreadable] if unreadable else []), discrepancies)
 
 
 def finding_verdict(check: DocumentCheck) -> str:

@@ -19,6 +19,7 @@ from smartinspect.documents.fields import (
     read_voyage,
 )
 from smartinspect.documents.geometry import Line, below, flatten, right_of, typical_height
+from smartinspect.documents.keyelements import default_model, looks_like_receipt, plausible_buyer, receipt_key_elements
 from smartinspect.documents.labels import LabelHit, find_labels, match_label, split_merged_labels
 from smartinspect.documents.normalise import norm_amount
 from smartinspect.documents.tables import ItemTable, parse_item_table
@@ -256,4 +257,24 @@ def extract_document(document: DocumentText, *, type_hint: str | None = None) ->
             for reading in read_hs_codes(m.group("code")):
                 fields.append(_field("hs_codes", reading, used))
     _from_table(table, fields)
+    if looks_like_receipt(fields):  # no consignor and no customs number read: a receipt or a general invoice
+        fields = _with_key_elements(fields, lines, document)
     return DocumentExtraction(doc_type, round(type_conf, 4), language, _best_scalars(fields), table.items)
+
+
+# Fields the receipt layer answers for alone (its abstention removes the rules' guess); the others it only adds.
+_KEY_ELEMENT_OWNS = ("consignor_name", "invoice_date", "total_value", "currency")
+
+
+def _with_key_elements(fields: list[ExtractedField], lines: list[Line], document: DocumentText
+                       ) -> list[ExtractedField]:
+    if not lines:
+        return fields
+    page = next(p for p in document.pages if p.index == lines[0].page) if document.pages else None
+    width = float(page.width) if page and page.width else max(ln.x2 for ln in lines)
+    height = float(page.height) if page and page.height else max(ln.y2 for ln in lines)
+    found = receipt_key_elements(lines, width, height, default_model()).fields
+    have = {f.name for f in fields}
+    kept = [f for f in fields if f.name not in _KEY_ELEMENT_OWNS
+            and not (f.name == "consignee_name" and not plausible_buyer(f.value))]  # "Bill To: CASH" + labels
+    return kept + [f for f in found if f.name in _KEY_ELEMENT_OWNS or f.name not in have]

@@ -111,6 +111,40 @@ def parse_date(text: str) -> str | None:
     return None
 
 
+_LOOSE_DATE_PATTERNS: tuple[tuple[re.Pattern, str], ...] = (
+    (re.compile(r"(?<!\d)(\d{1,2})[\s\-./]*([A-Za-z]{3})[A-Za-z]*\.?[\s\-./,]*(\d{4}|\d{2})(?![\d:])"), "d_mon_y"),
+    (re.compile(r"(?<![\d.])(\d{1,2})[-/.~](\d{1,2})[-/.~](\d{2})(?![\d:/.-])"), "dmy"),
+    (re.compile(r"(?<!\d)(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?!\d)"), "mdy"),
+    (re.compile(r"(?<!\d)(\d{2})(\d{2})(20\d{2})(?!\d)"), "dmy"),
+)
+
+
+def parse_date_any(text: str) -> str | None:
+    """``parse_date``, then the looser forms of shop receipts: two-digit years (12-01-19, 05/02/18; day first,
+    2000-2099), 25/MAY/2018, 05 MAR 18, ddmmyyyy (25032018), and month-first where day-first is impossible
+    (03/25/2018). Kept apart from ``parse_date`` so the customs-document rules keep their reading."""
+    iso = parse_date(text)
+    if iso is not None:
+        return iso
+    text = clean_text(text)
+    for pattern, order in _LOOSE_DATE_PATTERNS:
+        for match in pattern.finditer(text):
+            a, b, c = match.groups()
+            try:
+                if order == "d_mon_y":
+                    d, m, y = int(a), _MONTHS.get(b[:3].upper(), 0), int(c)
+                elif order == "dmy":
+                    d, m, y = int(a), int(b), int(c)
+                else:
+                    m, d, y = int(a), int(b), int(c)
+                y = 2000 + y if y < 100 else y
+                if 1990 <= y <= 2100:
+                    return dt.date(y, m, d).isoformat()
+            except ValueError:
+                continue
+    return None
+
+
 # ---------------------------------------------------------------- units and currencies
 
 UNITS: dict[str, tuple[str, ...]] = {

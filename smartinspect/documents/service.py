@@ -3,8 +3,7 @@
 Order matters, as for scans: the file blob is written and the row committed (``received``) before OCR starts; a
 crash after that leaves a row that ``recover_pending_documents`` (or a retry with the same Idempotency-Key)
 finishes. Rejected input (intake errors) is refused before anything is written; a file in which OCR finds no
-text at all is not a document: its row is deleted again (its blob is left to `smartinspect db gc-blobs`) and the caller
-answers 422.
+text, or no readable document in it, is kept and gets the failed check ``document_unreadable`` (REVIEW).
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ from smartinspect.domain.clearance import FindingSource
 from smartinspect.ocr.engine import OcrEngine, ReadResult
 from smartinspect.ocr.intake import DocumentRejected, IntakeDocument, IntakeLimits, open_document
 from smartinspect.ocr.types import DocumentText
-from smartinspect.storage.blobrefs import delete_if_unreferenced
 from smartinspect.storage.blobs import BlobStore
 from smartinspect.storage.documents import (
     DocumentKeyReused,
@@ -42,10 +40,6 @@ from smartinspect.storage.models_documents import Document, DocumentPage, Docume
 log = logging.getLogger(__name__)
 DOC_TYPES = tuple(t.value for t in DocType if t != DocType.unknown)
 PAGE_JPEG_QUALITY = 90  # stored page images; served as PNG
-
-
-class NoTextFound(Exception):
-    """OCR found no text on any page: the file is not a document."""
 
 
 @dataclass(frozen=True)
@@ -105,21 +99,17 @@ def process_document(session: Session, blobs: BlobStore, engine: OcrEngine, docu
     """OCR the stored document, check it against its consignment, store pages and result, hand to clearance.
 
     ``intake``: the pages already decoded at upload; without it (recovery) the stored file is decoded again.
-    Raises :class:`NoTextFound` (after removing the row) when no page has any text. Any other failure rolls back,
-    records the error on the row (status ``failed``) and re-raises; the row and the file stay for recovery.
+    A file with no readable document (no text, an X-ray, a photo) is processed like any other and gets the
+    failed check ``document_unreadable`` (REVIEW: an officer looks at it). A failure rolls back, records the
+    error on the row (status ``failed``) and re-raises; the row and the file stay for recovery.
     """
     try:
         if intake is None:
             intake = open_document(blobs.get(document.file_sha256), limits=IntakeLimits.from_settings(settings))
         read = engine.read_intake(intake)
         text = DocumentText(pages=[p.text for p in read.pages], media_type=intake.media_type)
-        if not any(page.lines for page in text.pages):
-            _forget(session, blobs, document, settings)
-            raise NoTextFound("no text was found on any page: the file does not look like a document")
-        _finish(session, blobs, engine, document, read, text)
+        _finish(session, blobs, engine, document, read, text)  # no text at all: document_unreadable (REVIEW)
         session.commit()
-    except NoTextFound:
-        raise
     except Exception as exc:
         session.rollback()
         mark_document_failed(session, document=document, error=f"{type(exc).__name__}: {exc}")
@@ -195,20 +185,6 @@ def page_png(blobs: BlobStore, page: DocumentPage) -> bytes:
         raise ValueError("could not encode the page image")
     return buffer.tobytes()
 
-
-def _forget(session: Session, blobs: BlobStore, document: Document, settings: Settings) -> None:
-    """Delete a document that turned out not to be one, and its file blob only when nothing else names it: the
-    blob is content-addressed, so the same bytes may back a scan, another document, a wood photo or a feedback
-    example (deleting it broke that scan's overlay). See storage/blobrefs.py."""
-    from smartinspect.review.feedback import feedback_root
-
-    digest, written_before = document.file_sha256, document.created_at.timestamp()
-    session.rollback()
-    session.delete(document)
-    session.commit()
-    delete_if_unreferenced(session, blobs, digest, written_before=written_before,
-                           feedback_root=feedback_root(settings.data_dir))
-    session.commit()
 
 
 def recover_pending_documents(settings: Settings) -> list[str]:

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from smartinspect.documents.service import DocumentUpload, NoTextFound, process_document, store_document
+from smartinspect.documents.service import DocumentUpload, process_document, store_document
 from smartinspect.ocr.engine import ReadPage, ReadResult
 from smartinspect.ocr.intake import IntakeDocument, IntakePage
 from smartinspect.ocr.types import PageText
@@ -55,6 +55,9 @@ def _store_scan(app, settings, key_id: int, data: bytes, idem: str | None = None
 
 
 def test_a_no_text_document_keeps_the_blob_a_scan_shares(client, app, settings, make_key):
+    """A document with no text used to be deleted with its content-addressed blob, which a scan of the same bytes
+    still used (its overlay then failed). Now such a document is kept for review (document_unreadable), and a
+    blob is deleted only when nothing names it (storage/blobrefs.py, tested below with the collector)."""
     data = _png(1)
     key_id = _key_id(app, make_key)
     scan = _store_scan(app, settings, key_id, data)
@@ -64,20 +67,10 @@ def test_a_no_text_document_keeps_the_blob_a_scan_shares(client, app, settings, 
     with app.state.session_factory() as session:
         document, _ = store_document(session, app.state.blob_store, upload=upload, intake=intake,
                                      api_key_id=key_id, idempotency_key=None)
-        with pytest.raises(NoTextFound):
-            process_document(session, app.state.blob_store, NoTextEngine(), document, settings=settings,
-                             intake=intake)
-    assert app.state.blob_store.exists(scan.image_sha256)  # the scan's image survived the refused document
-    # alone, a refused document's blob is still removed (nothing else names it)
-    other = DocumentUpload(_png(2), "alone.png", None, None)
-    with app.state.session_factory() as session:
-        document, _ = store_document(session, app.state.blob_store, upload=other, intake=intake,
-                                     api_key_id=key_id, idempotency_key=None)
-        digest = document.file_sha256
-        with pytest.raises(NoTextFound):
-            process_document(session, app.state.blob_store, NoTextEngine(), document, settings=settings,
-                             intake=intake)
-    assert not app.state.blob_store.exists(digest)
+        process_document(session, app.state.blob_store, NoTextEngine(), document, settings=settings, intake=intake)
+        assert document.verdict == "REVIEW"
+        assert "document_unreadable" in {v["code"] for v in document.result["check"]["validations"] if not v["ok"]}
+    assert app.state.blob_store.get(scan.image_sha256) == data  # the scan's image survived, whole
 
 
 def test_an_idempotency_conflict_writes_no_blob(client, app, settings, make_key):

@@ -127,7 +127,6 @@ def _jpeg(size=(300, 200)) -> bytes:
     (encrypted_pdf(), "locked.pdf", 422, "encrypted_pdf"),
     (zero_page_pdf(), "empty.pdf", 422, "no_pages"),
     (_jpeg((5000, 9000)), "huge.jpg", 413, "too_many_pixels"),
-    (_jpeg(), "blank.jpg", 422, "no_text_found"),  # readable, but not a document: no text anywhere
 ])
 def test_bad_input_gets_a_4xx_and_nothing_is_stored(client, app, make_key, settings, data, name, status, code):
     key = make_key("officer")
@@ -136,6 +135,48 @@ def test_bad_input_gets_a_4xx_and_nothing_is_stored(client, app, make_key, setti
     assert resp.json()["error"]["code"] == code and resp.json()["error"]["message"]
     assert _count(app) == 0 and _count(app, ClearanceFinding) == 0
     assert _blob_files(settings) == []
+
+
+def _xray_like(seed: int = 3) -> bytes:
+    """A grey transmission image: attenuation bands, dense blobs, detector noise; no text anywhere."""
+    rng = np.random.default_rng(seed)
+    image = np.full((600, 1400), 225.0)
+    image[150:480, 80:1320] -= 70 + 20 * np.sin(np.linspace(0, 30, 1240))[None, :]
+    for _ in range(12):
+        x, y = int(rng.integers(100, 1250)), int(rng.integers(170, 430))
+        cv2.ellipse(image, (x, y), (int(rng.integers(15, 70)), int(rng.integers(10, 40))), float(rng.uniform(0, 180)),
+                    0, 360, float(rng.uniform(30, 120)), -1)
+    image = np.clip(cv2.GaussianBlur(image, (0, 0), 2.0) + rng.normal(0, 6, image.shape), 0, 255).astype(np.uint8)
+    return _png(cv2.cvtColor(image, cv2.COLOR_GRAY2BGR))
+
+
+REAL_XRAY = REPO_ROOT.parent / "shared" / "data" / "xray-real-samples" / "images"
+
+
+@pytest.mark.parametrize(("name", "data", "hint"), [
+    ("blank.jpg", _jpeg(), None),  # readable image, no text anywhere
+    ("xray.png", _xray_like(), "invoice"),  # an X-ray uploaded as an invoice: the hint is a claim, not evidence
+])
+def test_an_upload_without_a_readable_document_is_never_clear(client, app, make_key, name, data, hint):
+    key = make_key("officer")
+    form = {"doc_type": hint} if hint else {}
+    resp = _post(client, key, data, name=name, media="application/octet-stream", declaration_no="224820261000000031", **form)
+    assert resp.status_code == 201, resp.text
+    body = resp.json()
+    assert body["verdict"] == "REVIEW", body
+    assert [v["code"] for v in body["validations"] if not v["ok"]] == ["document_unreadable"]
+    with app.state.session_factory() as session:
+        finding = session.scalars(select(ClearanceFinding)).one()
+        assert finding.verdict == "REVIEW" and finding.declaration_no == "224820261000000031"
+
+
+@pytest.mark.skipif(not REAL_XRAY.is_dir(), reason=f"real X-ray samples not present at {REAL_XRAY}")
+def test_a_real_xray_image_uploaded_as_a_document_goes_to_an_officer(client, make_key):
+    path = sorted(REAL_XRAY.glob("*.png"))[0]
+    resp = _post(client, make_key("officer"), path.read_bytes(), name=path.name, doc_type="invoice")
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["verdict"] == "REVIEW"
+    assert "document_unreadable" in {v["code"] for v in resp.json()["validations"] if not v["ok"]}
 
 
 def test_too_many_pages_and_oversized_uploads(client, app, make_key, settings):

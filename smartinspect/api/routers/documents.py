@@ -16,14 +16,7 @@ from smartinspect.api.schemas.documents import DocumentPublic
 from smartinspect.api.uploads import declaration_number as check_declaration_number
 from smartinspect.api.uploads import read_limited
 from smartinspect.config import Settings
-from smartinspect.documents.service import (
-    DocumentUpload,
-    NoTextFound,
-    check_upload,
-    page_png,
-    process_document,
-    store_document,
-)
+from smartinspect.documents.service import DocumentUpload, check_upload, page_png, process_document, store_document
 from smartinspect.domain.reasons import client_reason
 from smartinspect.domain.roles import Role
 from smartinspect.ocr.engine import CLS_TASK, DET_TASK, REC_TASK, OcrEngine, OcrModelsMissing
@@ -115,8 +108,6 @@ async def submit_document(
             with timed_inference(request.app, lambda: "ocr"):
                 await run_in_threadpool(process_document, session, blobs, engine, document, settings=settings,
                                         intake=intake)
-        except NoTextFound as exc:
-            raise ApiError(422, "no_text_found", str(exc), {"filename": file.filename}) from exc
         except Exception as exc:
             message = ("the document was stored but processing failed; retry with the same Idempotency-Key "
                        f"({client_reason(exc)})")
