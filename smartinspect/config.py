@@ -25,6 +25,16 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str = ""  # empty: SQLite file inside data_dir
     blob_dir: Path | None = None  # None: data_dir / "blobs"
+    # Blobs on S3-compatible object storage (docs/storage.md): "s3://bucket/prefix"; empty: the local blob_dir
+    blob_url: str = Field(default="", pattern=r"^(s3://[^/?#\s]+(/[^?#\s]*)?)?$")
+    blob_s3_endpoint: str = ""  # e.g. http://seaweedfs:8333; empty: AWS S3 for blob_s3_region
+    blob_s3_region: str = ""  # empty: boto3's default (AWS_REGION, ~/.aws/config)
+    blob_s3_access_key: SecretStr | None = None  # None: boto3's credential chain (AWS_* variables, instance role)
+    blob_s3_secret_key: SecretStr | None = None
+    blob_s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"  # auto: path style with an endpoint
+    blob_s3_connect_timeout_s: float = Field(default=5.0, gt=0)
+    blob_s3_read_timeout_s: float = Field(default=60.0, gt=0)
+    blob_s3_max_attempts: int = Field(default=3, ge=1)  # per request, with backoff, before BlobStoreUnavailable
     models_dir: Path = Field(default_factory=_default_models_dir)
     mlflow_tracking_uri: str = ""  # empty: SQLite store inside data_dir
 
@@ -95,6 +105,8 @@ class Settings(BaseSettings):
             self.blob_dir = self.data_dir / "blobs"
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'smartinspect.db').resolve()}"
+        if (self.blob_s3_access_key is None) != (self.blob_s3_secret_key is None):
+            raise ValueError("set both blob_s3_access_key and blob_s3_secret_key, or neither (boto3's own chain)")
         if not self.mlflow_tracking_uri:
             self.mlflow_tracking_uri = f"sqlite:///{(self.data_dir / 'mlflow.db').resolve()}"
         return self
@@ -102,7 +114,8 @@ class Settings(BaseSettings):
     def ensure_dirs(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         assert self.blob_dir is not None
-        self.blob_dir.mkdir(parents=True, exist_ok=True)
+        if not self.blob_url:  # blobs on S3 need no local folder
+            self.blob_dir.mkdir(parents=True, exist_ok=True)
 
 
 @lru_cache

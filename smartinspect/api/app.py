@@ -20,7 +20,7 @@ from smartinspect.api.metrics import Metrics
 from smartinspect.api.routers import clearance, documents, health, models, review, scans, wood
 from smartinspect.api.schemas.common import ErrorPublic
 from smartinspect.config import Settings, get_settings
-from smartinspect.storage.blobs import BlobStore
+from smartinspect.storage.blobs import make_blob_store
 from smartinspect.storage.db import make_engine, make_read_session_factory, make_session_factory, upgrade_database
 
 if TYPE_CHECKING:
@@ -66,21 +66,23 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     configure_logging(settings.log_level, settings.log_format)
     settings.ensure_dirs()
+    blob_store = make_blob_store(settings)
+    blob_store.check()  # an unreachable bucket or wrong credentials fail the start, not the first upload
     upgrade_database(settings.database_url)
     injected_registry = app.state.registry
     registry = injected_registry if injected_registry is not None else _load_registry(settings)
     engine = make_engine(settings.database_url)
-    assert settings.blob_dir is not None  # filled by Settings' validator
     app.state.engine = engine
     from smartinspect.clearance.audit_anchor import audit_info
 
     info = audit_info(settings, settings.database_url)  # the audit chain's key and checkpoint, outside the database
     app.state.session_factory = make_session_factory(engine, info=info)
     app.state.read_session_factory = make_read_session_factory(engine, info=info)
-    app.state.blob_store = BlobStore(settings.blob_dir)
+    app.state.blob_store = blob_store
     app.state.registry = registry
     poller = _start_reloader(app, settings, registry)
-    log.info("API started (database: %s, models ready: %s)", engine.url.get_backend_name(), registry.ready)
+    log.info("API started (database: %s, blobs: %r, models ready: %s)", engine.url.get_backend_name(),
+             app.state.blob_store, registry.ready)
     try:
         yield
     finally:

@@ -26,7 +26,7 @@ from smartinspect.domain.clearance import FindingSource
 from smartinspect.ocr.engine import OcrEngine, ReadResult
 from smartinspect.ocr.intake import DocumentRejected, IntakeDocument, IntakeLimits, open_document
 from smartinspect.ocr.types import DocumentText
-from smartinspect.storage.blobs import BlobStore
+from smartinspect.storage.blobs import BlobStore, make_blob_store
 from smartinspect.storage.documents import (
     DocumentKeyReused,
     add_document,
@@ -194,8 +194,7 @@ def recover_pending_documents(settings: Settings) -> list[str]:
 
     upgrade_database(settings.database_url)
     db = make_engine(settings.database_url)
-    assert settings.blob_dir is not None
-    blobs = BlobStore(settings.blob_dir)
+    blobs = make_blob_store(settings)
     engine = OcrEngine.from_settings(ModelRegistry.from_settings(settings), settings)
     done = []
     with make_session_factory(db)() as session:

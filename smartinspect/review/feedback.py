@@ -52,13 +52,6 @@ def feedback_root(data_dir: Path) -> Path:
     return data_dir / "feedback"
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
-    try:
-        os.link(source, target)  # blobs are immutable, so sharing the inode is safe and costs no space
-    except OSError:
-        shutil.copyfile(source, target)
-
-
 def write_example(root: Path, blobs: BlobStore, example: LabelledExample) -> WrittenExample:
     """Write ``example`` atomically (temp dir, then rename); an earlier copy of the same decision is replaced."""
     relative = f"{example.task.value}/{example.decision_id:06d}"
@@ -67,7 +60,7 @@ def write_example(root: Path, blobs: BlobStore, example: LabelledExample) -> Wri
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".tmp-{example.decision_id:06d}-"))
     try:
         for image in example.images:
-            _link_or_copy(blobs.path(image.sha256), staging / image.name)
+            blobs.copy_to(image.sha256, staging / image.name)  # a hard link on a local store
         annotation = {"format": FEEDBACK_FORMAT, "task": example.task.value, "decision_id": example.decision_id,
                       "images": {i.name: i.sha256 for i in example.images}, **example.annotation}
         data = json.dumps(annotation, indent=2, sort_keys=True, ensure_ascii=False).encode()

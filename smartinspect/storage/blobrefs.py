@@ -5,23 +5,22 @@ document). A blob is referenced by scans (both energy channels), documents (the 
 screening images, and the experts' feedback examples (their annotation files name the blobs they were cut from).
 Nothing in the request path deletes a blob: only :func:`collect_garbage` does, and only blobs that no row and no
 feedback example names and that have not been written or re-used for ``min_age_s`` (an upload writes its blob
-just before its row commits; ``BlobStore.put`` refreshes the access time of a blob it finds already there).
+just before its row commits; ``BlobStore.put`` refreshes the ``used_at`` of a blob it finds already there: the
+access time on a local store, the ``LastModified`` of the object on S3).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from smartinspect.storage.blobs import BlobStore
+from smartinspect.storage.blobs import BlobNotFound, BlobStore
 from smartinspect.storage.models import Scan
 from smartinspect.storage.models_documents import Document, DocumentPage
 from smartinspect.storage.models_wood import WoodScreeningImage
@@ -29,7 +28,6 @@ from smartinspect.storage.models_wood import WoodScreeningImage
 log = logging.getLogger(__name__)
 _COLUMNS = (Scan.image_sha256, Scan.image_low_sha256, Document.file_sha256, DocumentPage.image_sha256,
             WoodScreeningImage.image_sha256)
-_HEX = frozenset("0123456789abcdef")
 
 
 def row_references(session: Session) -> dict[str, str]:
@@ -63,14 +61,6 @@ def blob_in_use(session: Session, digest: str, *, feedback_root: Path | None = N
     return digest in feedback_references(feedback_root)
 
 
-def stored_digests(blobs: BlobStore) -> Iterator[tuple[str, Path]]:
-    """Every blob in the store (temp files and anything not named like a digest are skipped)."""
-    for path in blobs.root.glob("??/??/*"):
-        name = path.name
-        if len(name) == 64 and set(name) <= _HEX and path.is_file():
-            yield name, path
-
-
 @dataclass
 class GcReport:
     blobs: int = 0
@@ -91,25 +81,23 @@ def collect_garbage(session: Session, blobs: BlobStore, *, feedback_root: Path |
                     dry_run: bool = False) -> GcReport:
     """Delete blobs nothing references (older than ``min_age_s``); report rows whose blob is missing."""
     cutoff = time.time() - min_age_s
-    candidates = {digest: path for digest, path in stored_digests(blobs)}  # listed before the references are read
+    candidates = {info.digest for info in blobs.iter_blobs()}  # listed before the references are read
     rows = row_references(session)
     referenced = set(rows) | feedback_references(feedback_root)
-    report = GcReport(blobs=len(candidates), referenced=len(referenced & set(candidates)), dry_run=dry_run)
+    report = GcReport(blobs=len(candidates), referenced=len(referenced & candidates), dry_run=dry_run)
     report.missing = {d: table for d, table in rows.items() if d not in candidates and not blobs.exists(d)}
-    for digest, path in sorted(candidates.items()):
-        if digest in referenced:
-            continue
+    for digest in sorted(candidates - referenced):
         try:
-            stat = path.stat()
-        except FileNotFoundError:
+            info = blobs.stat(digest)  # now, not at listing time: a put may have re-used it since
+        except BlobNotFound:
             continue
-        if max(stat.st_mtime, stat.st_atime) > cutoff:  # written, or re-used by a put, lately
+        if info.used_at > cutoff:  # written, or re-used by a put, lately
             report.young_orphans += 1
             continue
         report.orphans.append(digest)
         if not dry_run and not blob_in_use(session, digest):  # re-checked: a row may have arrived meanwhile
-            os.unlink(path)
-            report.deleted_bytes += stat.st_size
+            blobs.delete(digest)
+            report.deleted_bytes += info.size
     return report
 
 
@@ -118,14 +106,12 @@ def delete_if_unreferenced(session: Session, blobs: BlobStore, digest: str, *, w
     """Delete one blob that a request wrote and then dropped (e.g. a document with no text), unless anything
     names it or it was re-used since ``written_before`` (epoch s; ``BlobStore.put`` refreshes the time of a blob it
     finds, so a concurrent upload of the same bytes keeps it). True when deleted."""
-    path = blobs.path(digest)
     try:
-        stat = path.stat()
-        if max(stat.st_mtime, stat.st_atime) > written_before:
+        if blobs.stat(digest).used_at > written_before:
             return False
-    except FileNotFoundError:
+    except BlobNotFound:
         return False
     if blob_in_use(session, digest, feedback_root=feedback_root):
         return False
-    path.unlink(missing_ok=True)
+    blobs.delete(digest)
     return True

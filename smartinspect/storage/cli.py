@@ -105,12 +105,11 @@ def gc_blobs(
 
     from smartinspect.config import get_settings
     from smartinspect.storage.blobrefs import collect_garbage
-    from smartinspect.storage.blobs import BlobStore
+    from smartinspect.storage.blobs import make_blob_store
 
     settings = get_settings()
-    assert settings.blob_dir is not None
     with _session() as session:
-        report = collect_garbage(session, BlobStore(settings.blob_dir), feedback_root=settings.data_dir / "feedback",
+        report = collect_garbage(session, make_blob_store(settings), feedback_root=settings.data_dir / "feedback",
                                  min_age_s=min_age_s, dry_run=dry_run)
     typer.echo(json.dumps(report.to_json(), indent=2))
     if report.missing:

@@ -24,7 +24,7 @@ from smartinspect.domain.containers import verify_container_number
 from smartinspect.domain.tasks import XRAY_TASK
 from smartinspect.domain.uploads import UploadRejected
 from smartinspect.runtime import ModelRegistry
-from smartinspect.storage.blobs import BlobStore
+from smartinspect.storage.blobs import BlobStore, make_blob_store
 from smartinspect.storage.models import Scan, ScanStatus
 from smartinspect.storage.scans import (
     IdempotencyKeyReused,
@@ -206,7 +206,7 @@ def recover_pending_scans(settings: Settings) -> list[str]:
 
     upgrade_database(settings.database_url)
     engine = make_engine(settings.database_url)
-    blobs = BlobStore(settings.blob_dir)
+    blobs = make_blob_store(settings)
     analyzer = ScanAnalyzer(ModelRegistry.from_settings(settings).by_task(XRAY_TASK))
     done = []
     with make_session_factory(engine)() as session:

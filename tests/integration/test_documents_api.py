@@ -207,7 +207,7 @@ def test_a_document_left_unprocessed_by_a_crash_is_recovered(settings):
     from smartinspect.documents.service import DocumentUpload, check_upload, recover_pending_documents, store_document
     from smartinspect.ocr.bench_pages import render_text_page
     from smartinspect.storage.apikeys import create_api_key
-    from smartinspect.storage.blobs import BlobStore
+    from smartinspect.storage.blobs import LocalBlobStore
     from smartinspect.storage.db import make_engine, make_session_factory, upgrade_database
 
     models_dir = Path(os.environ.get("SMARTINSPECT_TEST_MODELS_DIR", REPO_ROOT / "models"))  # the shipped models
@@ -220,7 +220,7 @@ def test_a_document_left_unprocessed_by_a_crash_is_recovered(settings):
     with make_session_factory(engine)() as session:
         key, _ = create_api_key(session, name="officer", role="officer")
         session.commit()
-        document, _ = store_document(session, BlobStore(settings.blob_dir), upload=upload,
+        document, _ = store_document(session, LocalBlobStore(settings.blob_dir), upload=upload,
                                      intake=check_upload(upload, settings), api_key_id=key.id, idempotency_key=None)
         document_id = document.id  # the process "crashes" here: stored, never processed
     assert recover_pending_documents(settings) == [document_id]

@@ -13,7 +13,7 @@ from smartinspect.domain.review import DecisionKind, LabelTask
 from smartinspect.review.decisions import request_digest
 from smartinspect.review.feedback import ExampleImage, LabelledExample, remove_example, write_example
 from smartinspect.review.types import CorrectedBox, DecisionInput
-from smartinspect.storage.blobs import BlobStore
+from smartinspect.storage.blobs import LocalBlobStore
 from smartinspect.storage.models import Scan
 from smartinspect.xray.review import xray_boxes
 from smartinspect.xray.viewer import material_layer_png, raw_pixels
@@ -21,11 +21,11 @@ from smartinspect.xray.viewer import material_layer_png, raw_pixels
 FINDING = {"class_name": "drugs", "score": 0.81, "box": [10.0, 20.0, 30.0, 40.0], "box_mm": [50, 100, 150, 200]}
 
 
-def _put_png(blobs: BlobStore, image: np.ndarray) -> str:
+def _put_png(blobs: LocalBlobStore, image: np.ndarray) -> str:
     return blobs.put(cv2.imencode(".png", image)[1].tobytes())
 
 
-def _scan(blobs: BlobStore, high: np.ndarray, low: np.ndarray | None = None) -> Scan:
+def _scan(blobs: LocalBlobStore, high: np.ndarray, low: np.ndarray | None = None) -> Scan:
     return Scan(id="s1", image_sha256=_put_png(blobs, high),
                 image_low_sha256=_put_png(blobs, low) if low is not None else None, image_format="png",
                 width=high.shape[1], height=high.shape[0], bit_depth=16 if high.dtype == np.uint16 else 8, channels=1,
@@ -40,7 +40,7 @@ def _scan(blobs: BlobStore, high: np.ndarray, low: np.ndarray | None = None) -> 
     (DecisionKind.clear, (CorrectedBox("firearm", (1, 2, 3, 4)),), [("firearm", (1, 2, 3, 4))]),
 ])
 def test_which_boxes_a_decision_stands_for(tmp_path, decision, boxes, expected):
-    scan = _scan(BlobStore(tmp_path), np.zeros((64, 64), np.uint16))
+    scan = _scan(LocalBlobStore(tmp_path), np.zeros((64, 64), np.uint16))
     chosen = xray_boxes(scan, DecisionInput(decision, "why", boxes=boxes))
     assert [(b.class_name, b.box) for b in chosen] == expected
 
@@ -59,7 +59,7 @@ def test_the_request_digest_tells_a_retry_from_another_decision():
 
 
 def test_examples_are_written_whole_or_not_at_all(tmp_path):
-    blobs, root = BlobStore(tmp_path / "blobs"), tmp_path / "feedback"
+    blobs, root = LocalBlobStore(tmp_path / "blobs"), tmp_path / "feedback"
     sha = blobs.put(b"\x89PNG fake bytes")
     example = LabelledExample(LabelTask.xray, 7, (ExampleImage("image.png", sha),), {"boxes": []})
     written = write_example(root, blobs, example)
@@ -77,7 +77,7 @@ def test_examples_are_written_whole_or_not_at_all(tmp_path):
 
 @pytest.mark.parametrize("dtype", [np.uint16, np.uint8])
 def test_raw_pixels_are_the_stored_samples_little_endian_and_cached(tmp_path, dtype):
-    blobs = BlobStore(tmp_path / "blobs")
+    blobs = LocalBlobStore(tmp_path / "blobs")
     high = np.random.default_rng(0).integers(0, np.iinfo(dtype).max, (40, 70)).astype(dtype)
     scan = _scan(blobs, high)
     raw = raw_pixels(blobs, scan, cache_dir=tmp_path / "cache")
@@ -88,7 +88,7 @@ def test_raw_pixels_are_the_stored_samples_little_endian_and_cached(tmp_path, dt
 
 
 def test_material_layer_needs_dual_energy(tmp_path):
-    blobs = BlobStore(tmp_path / "blobs")
+    blobs = LocalBlobStore(tmp_path / "blobs")
     high = np.full((40, 40), 20000, np.uint16)
     assert material_layer_png(blobs, _scan(blobs, high), cache_dir=tmp_path) is None
     layer = material_layer_png(blobs, _scan(blobs, high, low=np.full((40, 40), 9000, np.uint16)), cache_dir=tmp_path)
