@@ -67,12 +67,9 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 @pytest.fixture
 def s3_settings(settings: Settings, s3_server: Any) -> Settings:
     """``settings`` with blobs on the session's S3 server, under a key prefix of this test's own."""
-    from pydantic import SecretStr
+    from tests.s3_server import settings_on
 
-    return settings.model_copy(update={
-        "blob_url": f"s3://{s3_server.bucket}/test-{uuid.uuid4().hex[:12]}", "blob_s3_endpoint": s3_server.endpoint,
-        "blob_s3_region": "us-east-1", "blob_s3_access_key": SecretStr(s3_server.access_key),
-        "blob_s3_secret_key": SecretStr(s3_server.secret_key), "blob_s3_max_attempts": 1})
+    return settings_on(settings, s3_server, f"test-{uuid.uuid4().hex[:12]}")
 
 
 # ---------------------------------------------------------------- databases

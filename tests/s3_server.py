@@ -142,3 +142,13 @@ def stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
+
+
+def settings_on(settings, server: S3Server, prefix: str):
+    """A copy of ``settings`` with blobs on ``server`` under ``s3://<bucket>/<prefix>``."""
+    from pydantic import SecretStr
+
+    return settings.model_copy(update={
+        "blob_url": f"s3://{server.bucket}/{prefix}", "blob_s3_endpoint": server.endpoint,
+        "blob_s3_region": "us-east-1", "blob_s3_access_key": SecretStr(server.access_key),
+        "blob_s3_secret_key": SecretStr(server.secret_key), "blob_s3_max_attempts": 1})

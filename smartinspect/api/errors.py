@@ -12,6 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from smartinspect.storage.blobs import BlobStoreUnavailable
+
 log = logging.getLogger(__name__)
 
 _CODES_BY_STATUS = {
@@ -87,6 +89,12 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "validation_error", f"request is not valid: {where}", problems)
 
 
+async def _blob_store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.error("blob store unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(503, "blob_store_unavailable", "the blob store cannot be reached; retry later",
+                          headers={"Retry-After": "5"})
+
+
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal_error", "internal server error; the details are in the server log")
@@ -96,4 +104,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(BlobStoreUnavailable, _blob_store_unavailable)
     app.add_exception_handler(Exception, _unhandled)
