@@ -133,12 +133,13 @@ def _tail(log_file: Path, lines: int = 5) -> str:
 
 
 def stop(process: subprocess.Popen) -> None:
-    """Stop the server (SIGTERM, then SIGKILL after 3 s): only the process this module started."""
+    """Stop the server: SIGTERM, then SIGKILL after 1 s (weed takes longer to drain; its data dir is a temp dir).
+    Only the process this module started."""
     if process.poll() is not None:
         return
     process.terminate()
     try:
-        process.wait(timeout=3)
+        process.wait(timeout=1)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
