@@ -15,7 +15,6 @@ import logging
 from dataclasses import dataclass
 
 import cv2
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smartinspect.config import Settings
@@ -29,8 +28,6 @@ from smartinspect.storage.blobrefs import delete_if_unreferenced
 from smartinspect.storage.blobs import BlobStore
 from smartinspect.storage.documents import (
     DocumentKeyReused,
-    add_document,
-    find_document_by_idempotency_key,
     mark_document_failed,
     mark_document_processed,
     processed_documents_for,
@@ -38,6 +35,7 @@ from smartinspect.storage.documents import (
 from smartinspect.storage.models import FindingSource
 from smartinspect.storage.models_documents import Document, DocumentPage, DocumentStatus
 from smartinspect.storage.scans import record_finding
+from smartinspect.storage.uploads import pending_rows, run_analysis, store_upload
 
 log = logging.getLogger(__name__)
 DOC_TYPES = tuple(t.value for t in DocType if t != DocType.unknown)
@@ -81,23 +79,17 @@ def store_document(session: Session, blobs: BlobStore, *, upload: DocumentUpload
     """Write the file blob, then insert and commit the row (status ``received``). Returns ``(document, created)``.
 
     A reused Idempotency-Key is answered before the blob is written (a 409 leaves no orphan blob)."""
-    if idempotency_key is not None:
-        existing = find_document_by_idempotency_key(session, api_key_id=api_key_id, idempotency_key=idempotency_key)
-        session.commit()  # end the lookup's transaction before the blob is written
-        if existing is not None:
-            if existing.request_sha256 != upload.fingerprint():
-                raise DocumentKeyReused(existing)
-            return existing, False
-    digest = blobs.put(upload.data)
-    document = Document(
-        status=DocumentStatus.received, declaration_no=upload.declaration_no, doc_type_hint=upload.doc_type_hint,
-        filename=(upload.filename or None) and upload.filename[:255], media_type=intake.media_type,
-        size_bytes=len(upload.data), file_sha256=digest, page_count=len(intake.pages), api_key_id=api_key_id,
-        idempotency_key=idempotency_key, request_sha256=upload.fingerprint(),
-    )
-    document, created = add_document(session, document=document)
-    session.commit()
-    return document, created
+    def build() -> Document:
+        return Document(
+            status=DocumentStatus.received, declaration_no=upload.declaration_no,
+            doc_type_hint=upload.doc_type_hint, filename=(upload.filename or None) and upload.filename[:255],
+            media_type=intake.media_type, size_bytes=len(upload.data), file_sha256=blobs.put(upload.data),
+            page_count=len(intake.pages), api_key_id=api_key_id, idempotency_key=idempotency_key,
+            request_sha256=upload.fingerprint(),
+        )
+
+    return store_upload(session, Document, api_key_id=api_key_id, idempotency_key=idempotency_key,
+                        fingerprint=upload.fingerprint(), conflict=DocumentKeyReused, build=build)
 
 
 def process_document(session: Session, blobs: BlobStore, engine: OcrEngine, document: Document, *,
@@ -108,7 +100,8 @@ def process_document(session: Session, blobs: BlobStore, engine: OcrEngine, docu
     Raises :class:`NoTextFound` (after removing the row) when no page has any text. Any other failure rolls back,
     records the error on the row (status ``failed``) and re-raises; the row and the file stay for recovery.
     """
-    try:
+    def work() -> None:
+        nonlocal intake
         if intake is None:
             intake = open_document(blobs.get(document.file_sha256), limits=IntakeLimits.from_settings(settings))
         read = engine.read_intake(intake)
@@ -117,14 +110,9 @@ def process_document(session: Session, blobs: BlobStore, engine: OcrEngine, docu
             _forget(session, blobs, document, settings)
             raise NoTextFound("no text was found on any page: the file does not look like a document")
         _finish(session, blobs, engine, document, read, text)
-        session.commit()
-    except NoTextFound:
-        raise
-    except Exception as exc:
-        session.rollback()
-        mark_document_failed(session, document=document, error=f"{type(exc).__name__}: {exc}")
-        session.commit()
-        raise
+
+    run_analysis(session, work, passthrough=(NoTextFound,),
+                 mark_failed=lambda error: mark_document_failed(session, document=document, error=error))
     return document
 
 
@@ -223,9 +211,7 @@ def recover_pending_documents(settings: Settings) -> list[str]:
     engine = OcrEngine.from_settings(ModelRegistry.from_settings(settings), settings)
     done = []
     with make_session_factory(db)() as session:
-        pending = session.scalars(select(Document).where(Document.status != DocumentStatus.processed)
-                                  .order_by(Document.created_at))
-        for document in list(pending):
+        for document in pending_rows(session, Document, done_status=DocumentStatus.processed):
             try:
                 process_document(session, blobs, engine, document, settings=settings)
                 done.append(document.id)
