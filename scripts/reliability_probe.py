@@ -81,17 +81,18 @@ def scan_png() -> bytes:
     return cv2.imencode(".png", scan.high)[1].tobytes()
 
 
-def probe_health(url: str, stop: threading.Event, out: list[float]) -> None:
+def probe_health(url: str, stop: threading.Event, out: list[float], ready: list[float]) -> None:
     with httpx.Client(base_url=url, timeout=10) as http:
         while not stop.is_set():
-            began = time.monotonic()
-            http.get("/healthz").raise_for_status()
-            out.append(time.monotonic() - began)
+            for path, times in (("/healthz", out), ("/readyz", ready)):
+                began = time.monotonic()
+                http.get(path).raise_for_status()
+                times.append(time.monotonic() - began)
             time.sleep(0.1)
 
 
 def overload(url: str, key: str, clients: int) -> dict:
-    png, results, health = scan_png(), [], []
+    png, results, health, ready = scan_png(), [], [], []
     barrier, stop = threading.Barrier(clients + 1), threading.Event()
 
     def post(i: int) -> None:
@@ -104,7 +105,7 @@ def overload(url: str, key: str, clients: int) -> dict:
             results.append((r.status_code, time.monotonic() - began, r.headers.get("retry-after")))
 
     threads = [threading.Thread(target=post, args=(i,)) for i in range(clients)]
-    prober = threading.Thread(target=probe_health, args=(url, stop, health))
+    prober = threading.Thread(target=probe_health, args=(url, stop, health, ready))
     for t in threads:
         t.start()
     prober.start()
@@ -121,7 +122,8 @@ def overload(url: str, key: str, clients: int) -> dict:
             "refused_503_with_retry_after": sum(1 for s, _, ra in results if s == 503 and ra),
             "refused_503_p50_ms": round(refused[len(refused) // 2] * 1000, 1) if refused else None,
             "refused_503_max_ms": round(refused[-1] * 1000, 1) if refused else None,
-            "healthz_probes": len(health), "healthz_max_ms": round(max(health) * 1000, 1) if health else None}
+            "healthz_probes": len(health), "healthz_max_ms": round(max(health) * 1000, 1) if health else None,
+            "readyz_max_ms": round(max(ready) * 1000, 1) if ready else None}
 
 
 def two_clients(url: str, keys: dict[str, str], rounds: int = 40) -> dict:
@@ -201,7 +203,7 @@ def unauthenticated_gib(url: str, data_dir: Path) -> dict:
     elapsed = time.monotonic() - began
     sock.close()
     return {"status": int(reply.split(b" ", 2)[1]) if reply.startswith(b"HTTP/1.1 ") else None,
-            "bytes_the_server_took_mb": round(sent / MIB, 1), "seconds": round(elapsed, 2),
+            "bytes_sent_before_refusal_mb": round(sent / MIB, 1), "seconds": round(elapsed, 2),
             "new_files_in_data_dir": sum(1 for p in data_dir.rglob("*") if p.is_file()) - before,
             "new_entries_in_tmp_dir": sum(1 for _ in Path(tempfile.gettempdir()).iterdir()) - tmp_before}
 
