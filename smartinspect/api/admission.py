@@ -63,7 +63,7 @@ class AdmissionMiddleware:
                 {"request_class": request_class.value, "limit": limit},
                 headers={"Retry-After": str(self.retry_after_s)})
             await response(scope, receive, send_status)
-            self._observe(scope, started, status["code"])
+            self._observe(scope, started, status["code"], f"(refused {request_class.value})")
             return
         try:
             await self.app(scope, receive, send_status)
@@ -72,7 +72,7 @@ class AdmissionMiddleware:
                 self.limiter.release(request_class)
             self._observe(scope, started, status["code"])
 
-    def _observe(self, scope: Scope, started: float, status: int) -> None:
-        route = route_template(scope)
+    def _observe(self, scope: Scope, started: float, status: int, route: str | None = None) -> None:
+        route = route or route_template(scope)
         self.metrics.latency.labels(scope["method"], route).observe(time.perf_counter() - started)
         self.metrics.responses.labels(scope["method"], route, str(status)).inc()

@@ -6,6 +6,7 @@ from fastapi import UploadFile
 
 from smartinspect.api.errors import ApiError
 from smartinspect.domain.customs import InvalidCode, verify_declaration_number
+from smartinspect.domain.uploads import IdempotencyConflict
 
 _CHUNK = 1 << 20
 
@@ -19,6 +20,11 @@ def declaration_number(raw: str | None) -> str | None:
         return verify_declaration_number(raw.strip())
     except InvalidCode as exc:
         raise ApiError(422, "invalid_declaration_number", str(exc), {"declaration_no": raw[:64]}) from exc
+
+
+def conflict_error(exc: IdempotencyConflict) -> ApiError:
+    """The one 409 of every upload route: the key was used for another request; details name the record."""
+    return ApiError(409, "idempotency_key_reused", str(exc), {f"{exc.kind}_id": exc.existing.id})
 
 
 def _too_large(upload: UploadFile, max_bytes: int) -> ApiError:

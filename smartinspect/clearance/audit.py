@@ -85,13 +85,24 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def event_hash(prev_hash: str, *, key: bytes, id: int, created_at: datetime, event_type: str, subject: str, actor: str,
+def event_body(*, id: int, created_at: datetime, event_type: str, subject: str, actor: str,
                payload: dict[str, Any]) -> str:
-    body = canonical_json({
+    """The canonical JSON an event's hash covers."""
+    return canonical_json({
         "id": id, "created_at": created_at.astimezone(UTC).isoformat(timespec="microseconds"),
         "event_type": event_type, "subject": subject, "actor": actor, "payload": payload,
     })
-    return hmac.new(key, (prev_hash + body).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def event_hash(prev_hash: str, *, key: bytes | None, id: int, created_at: datetime, event_type: str, subject: str,
+               actor: str, payload: dict[str, Any]) -> str:
+    """HMAC-SHA256 with ``key``; ``key=None`` is the unkeyed sha256 of chains written before the key existed
+    (only :mod:`smartinspect.clearance.audit_rekey` reads those)."""
+    data = (prev_hash + event_body(id=id, created_at=created_at, event_type=event_type, subject=subject,
+                                   actor=actor, payload=payload)).encode("utf-8")
+    if key is None:
+        return hashlib.sha256(data).hexdigest()
+    return hmac.new(key, data, hashlib.sha256).hexdigest()
 
 
 def lock_chain_head(session: Session) -> AuditChainHead:

@@ -75,6 +75,21 @@ def audit_verify(database_url: DatabaseUrl = None) -> None:
     typer.echo(f"audit chain OK: {report.events_checked} events, head {report.head_hash}", err=True)
 
 
+@audit_app.command("rekey")
+def audit_rekey(database_url: DatabaseUrl = None) -> None:
+    """One-time upgrade: re-hash a chain written before the audit key existed (plain sha256) with the key, after
+    verifying it with the old hash; a tampered chain is left alone (exit 1)."""
+    from smartinspect.clearance.audit_rekey import rekey_legacy_chain
+    from smartinspect.clearance.errors import AuditChainBroken
+
+    with _session(database_url) as session:
+        try:
+            report = rekey_legacy_chain(session)
+        except AuditChainBroken as exc:
+            _fail(f"not re-keyed: {exc}")
+    _echo(asdict(report))
+
+
 @rules_app.command("validate")
 def rules_validate(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
     """Check a rule file; print every problem with its line (exit 1), or a summary of the rules."""

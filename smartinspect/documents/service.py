@@ -14,7 +14,6 @@ import logging
 from dataclasses import dataclass
 
 import cv2
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smartinspect.clearance.findings import record_finding
@@ -29,13 +28,12 @@ from smartinspect.ocr.types import DocumentText
 from smartinspect.storage.blobs import BlobStore, make_blob_store
 from smartinspect.storage.documents import (
     DocumentKeyReused,
-    add_document,
-    find_document_by_idempotency_key,
     mark_document_failed,
     mark_document_processed,
     processed_documents_for,
 )
 from smartinspect.storage.models_documents import Document, DocumentPage, DocumentStatus
+from smartinspect.storage.uploads import pending_rows, run_analysis, store_upload
 
 log = logging.getLogger(__name__)
 DOC_TYPES = tuple(t.value for t in DocType if t != DocType.unknown)
@@ -75,23 +73,17 @@ def store_document(session: Session, blobs: BlobStore, *, upload: DocumentUpload
     """Write the file blob, then insert and commit the row (status ``received``). Returns ``(document, created)``.
 
     A reused Idempotency-Key is answered before the blob is written (a 409 leaves no orphan blob)."""
-    if idempotency_key is not None:
-        existing = find_document_by_idempotency_key(session, api_key_id=api_key_id, idempotency_key=idempotency_key)
-        session.commit()  # end the lookup's transaction before the blob is written
-        if existing is not None:
-            if existing.request_sha256 != upload.fingerprint():
-                raise DocumentKeyReused(existing)
-            return existing, False
-    digest = blobs.put(upload.data)
-    document = Document(
-        status=DocumentStatus.received, declaration_no=upload.declaration_no, doc_type_hint=upload.doc_type_hint,
-        filename=(upload.filename or None) and upload.filename[:255], media_type=intake.media_type,
-        size_bytes=len(upload.data), file_sha256=digest, page_count=len(intake.pages), api_key_id=api_key_id,
-        idempotency_key=idempotency_key, request_sha256=upload.fingerprint(),
-    )
-    document, created = add_document(session, document=document)
-    session.commit()
-    return document, created
+    def build() -> Document:
+        return Document(
+            status=DocumentStatus.received, declaration_no=upload.declaration_no,
+            doc_type_hint=upload.doc_type_hint, filename=(upload.filename or None) and upload.filename[:255],
+            media_type=intake.media_type, size_bytes=len(upload.data), file_sha256=blobs.put(upload.data),
+            page_count=len(intake.pages), api_key_id=api_key_id, idempotency_key=idempotency_key,
+            request_sha256=upload.fingerprint(),
+        )
+
+    return store_upload(session, Document, api_key_id=api_key_id, idempotency_key=idempotency_key,
+                        fingerprint=upload.fingerprint(), conflict=DocumentKeyReused, build=build)
 
 
 def process_document(session: Session, blobs: BlobStore, engine: OcrEngine, document: Document, *,
@@ -103,18 +95,16 @@ def process_document(session: Session, blobs: BlobStore, engine: OcrEngine, docu
     failed check ``document_unreadable`` (REVIEW: an officer looks at it). A failure rolls back, records the
     error on the row (status ``failed``) and re-raises; the row and the file stay for recovery.
     """
-    try:
+    def work() -> None:
+        nonlocal intake
         if intake is None:
             intake = open_document(blobs.get(document.file_sha256), limits=IntakeLimits.from_settings(settings))
         read = engine.read_intake(intake)
         text = DocumentText(pages=[p.text for p in read.pages], media_type=intake.media_type)
         _finish(session, blobs, engine, document, read, text)  # no text at all: document_unreadable (REVIEW)
-        session.commit()
-    except Exception as exc:
-        session.rollback()
-        mark_document_failed(session, document=document, error=f"{type(exc).__name__}: {exc}")
-        session.commit()
-        raise
+
+    run_analysis(session, work,
+                 mark_failed=lambda error: mark_document_failed(session, document=document, error=error))
     return document
 
 
@@ -198,9 +188,7 @@ def recover_pending_documents(settings: Settings) -> list[str]:
     engine = OcrEngine.from_settings(ModelRegistry.from_settings(settings), settings)
     done = []
     with make_session_factory(db)() as session:
-        pending = session.scalars(select(Document).where(Document.status != DocumentStatus.processed)
-                                  .order_by(Document.created_at))
-        for document in list(pending):
+        for document in pending_rows(session, Document, done_status=DocumentStatus.processed):
             try:
                 process_document(session, blobs, engine, document, settings=settings)
                 done.append(document.id)

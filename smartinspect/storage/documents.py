@@ -5,20 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from smartinspect.domain.uploads import IdempotencyConflict
 from smartinspect.storage.models_documents import Document, DocumentPage, DocumentStatus
 from smartinspect.storage.types import utcnow
+from smartinspect.storage.uploads import find_by_idempotency_key, insert_idempotent
 
 
-class DocumentKeyReused(Exception):
+class DocumentKeyReused(IdempotencyConflict):
     """The Idempotency-Key was already used by this API key for a different upload (other bytes or fields)."""
 
-    def __init__(self, existing: Document) -> None:
-        self.existing = existing
-        super().__init__(f"idempotency key {existing.idempotency_key!r} was already used for document "
-                         f"{existing.id} with a different file or form fields")
+    kind = "document"
 
 
 def get_document(session: Session, *, document_id: str) -> Document | None:
@@ -26,14 +24,7 @@ def get_document(session: Session, *, document_id: str) -> Document | None:
 
 
 def find_document_by_idempotency_key(session: Session, *, api_key_id: int, idempotency_key: str) -> Document | None:
-    query = select(Document).where(Document.api_key_id == api_key_id, Document.idempotency_key == idempotency_key)
-    return session.scalar(query)
-
-
-def _replay(existing: Document, attempt: Document) -> tuple[Document, bool]:
-    if existing.request_sha256 != attempt.request_sha256:
-        raise DocumentKeyReused(existing)
-    return existing, False
+    return find_by_idempotency_key(session, Document, api_key_id=api_key_id, idempotency_key=idempotency_key)
 
 
 def add_document(session: Session, *, document: Document) -> tuple[Document, bool]:
@@ -43,22 +34,7 @@ def add_document(session: Session, *, document: Document) -> tuple[Document, boo
     the same key with another request raises :class:`DocumentKeyReused`. Concurrent first attempts are settled
     by the unique constraint.
     """
-    key = document.idempotency_key
-    if key is not None:
-        existing = find_document_by_idempotency_key(session, api_key_id=document.api_key_id, idempotency_key=key)
-        if existing is not None:
-            return _replay(existing, document)
-    try:
-        with session.begin_nested():
-            session.add(document)
-    except IntegrityError:
-        if key is None:
-            raise
-        existing = find_document_by_idempotency_key(session, api_key_id=document.api_key_id, idempotency_key=key)
-        if existing is None:
-            raise
-        return _replay(existing, document)
-    return document, True
+    return insert_idempotent(session, document, DocumentKeyReused)
 
 
 def processed_documents_for(session: Session, *, declaration_no: str, exclude_id: str | None = None) -> list[Document]:

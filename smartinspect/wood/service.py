@@ -15,17 +15,16 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from smartinspect.clearance.findings import record_finding
 from smartinspect.config import Settings
 from smartinspect.domain.clearance import FindingSource
-from smartinspect.domain.uploads import UploadRejected
+from smartinspect.domain.uploads import IdempotencyConflict, UploadRejected
 from smartinspect.storage.blobs import BlobStore
 from smartinspect.storage.models_wood import WoodScreening, WoodScreeningImage, WoodScreeningStatus
 from smartinspect.storage.types import utcnow
+from smartinspect.storage.uploads import run_analysis, store_upload
 from smartinspect.wood.decode import Photo, decode_photo
 from smartinspect.wood.inferencer import WoodClassifier
 from smartinspect.wood.preprocess import ANALYSIS_SIDE, analysis_view, blank_score
@@ -34,13 +33,10 @@ from smartinspect.wood.screening import screen_views
 log = logging.getLogger(__name__)
 
 
-class ScreeningKeyReused(Exception):
-    """The Idempotency-Key was already used by this API key for a different request."""
+class ScreeningKeyReused(IdempotencyConflict):
+    """The Idempotency-Key was already used by this API key for a different screening (photos or fields)."""
 
-    def __init__(self, existing: WoodScreening) -> None:
-        self.existing = existing
-        super().__init__(f"idempotency key {existing.idempotency_key!r} was already used for screening "
-                         f"{existing.id} with different photos or fields")
+    kind = "screening"
 
 
 @dataclass(frozen=True)
@@ -80,40 +76,23 @@ def request_fingerprint(photos: list[CheckedPhoto], declaration_no: str, declare
     return digest.hexdigest()
 
 
-def _by_key(session: Session, api_key_id: int, key: str) -> WoodScreening | None:
-    query = select(WoodScreening).where(WoodScreening.api_key_id == api_key_id, WoodScreening.idempotency_key == key)
-    return session.scalar(query)
-
-
-def _replay(existing: WoodScreening, fingerprint: str) -> tuple[WoodScreening, bool]:
-    if existing.request_sha256 != fingerprint:
-        raise ScreeningKeyReused(existing)
-    return existing, False
-
-
 def store_screening(session: Session, blobs: BlobStore, *, photos: list[CheckedPhoto], declaration_no: str,
                     declared_species: str, api_key_id: int,
                     idempotency_key: str | None) -> tuple[WoodScreening, bool]:
     """Write the blobs, then insert and commit the screening and its images. Returns ``(screening, created)``."""
     fingerprint = request_fingerprint(photos, declaration_no, declared_species)
-    if idempotency_key is not None and (existing := _by_key(session, api_key_id, idempotency_key)) is not None:
-        return _replay(existing, fingerprint)
-    images = [WoodScreeningImage(position=i, image_sha256=blobs.put(p.photo.data), image_format=p.photo.header.format,
-                                 width=p.photo.header.width, height=p.photo.header.height)
-              for i, p in enumerate(photos)]
-    screening = WoodScreening(status=WoodScreeningStatus.received, declaration_no=declaration_no,
-                              declared_species=declared_species, n_images=len(photos), api_key_id=api_key_id,
-                              idempotency_key=idempotency_key, request_sha256=fingerprint, images=images)
-    try:
-        with session.begin_nested():
-            session.add(screening)
-    except IntegrityError:  # a concurrent first attempt with the same key won
-        existing = _by_key(session, api_key_id, idempotency_key) if idempotency_key else None
-        if existing is None:
-            raise
-        return _replay(existing, fingerprint)
-    session.commit()
-    return screening, True
+
+    def build() -> WoodScreening:
+        images = [WoodScreeningImage(position=i, image_sha256=blobs.put(p.photo.data),
+                                     image_format=p.photo.header.format, width=p.photo.header.width,
+                                     height=p.photo.header.height)
+                  for i, p in enumerate(photos)]
+        return WoodScreening(status=WoodScreeningStatus.received, declaration_no=declaration_no,
+                             declared_species=declared_species, n_images=len(photos), api_key_id=api_key_id,
+                             idempotency_key=idempotency_key, request_sha256=fingerprint, images=images)
+
+    return store_upload(session, WoodScreening, api_key_id=api_key_id, idempotency_key=idempotency_key,
+                        fingerprint=fingerprint, conflict=ScreeningKeyReused, build=build)
 
 
 def stored_views(blobs: BlobStore, screening: WoodScreening, settings: Settings,
@@ -130,7 +109,8 @@ def stored_views(blobs: BlobStore, screening: WoodScreening, settings: Settings,
 def analyse_screening(session: Session, classifier: WoodClassifier, screening: WoodScreening,
                       views: list[np.ndarray]) -> WoodScreening:
     """Screen, store the result and the clearance finding, commit. Failures are recorded and re-raised."""
-    try:
+
+    def work() -> None:
         result = screen_views(classifier, views, declared_species=screening.declared_species)
         screening.status = WoodScreeningStatus.analysed
         screening.result = result.to_json()
@@ -145,14 +125,13 @@ def analyse_screening(session: Session, classifier: WoodClassifier, screening: W
         record_finding(session, source=FindingSource.wood, source_id=screening.id,
                        verdict=result.recommendation.value, payload=result.finding_payload(),
                        declaration_no=screening.declaration_no)
-        session.commit()
-    except Exception as exc:
-        session.rollback()
+
+    def mark_failed(error: str) -> None:
         screening.status = WoodScreeningStatus.failed
-        screening.error = f"{type(exc).__name__}: {exc}"
+        screening.error = error
         screening.analysed_at = utcnow()
-        session.commit()
-        raise
+
+    run_analysis(session, work, mark_failed=mark_failed)
     return screening
 
 

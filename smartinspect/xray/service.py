@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smartinspect.clearance.findings import record_finding
@@ -26,13 +25,8 @@ from smartinspect.domain.uploads import UploadRejected
 from smartinspect.runtime import ModelRegistry
 from smartinspect.storage.blobs import BlobStore, make_blob_store
 from smartinspect.storage.models import Scan, ScanStatus
-from smartinspect.storage.scans import (
-    IdempotencyKeyReused,
-    add_scan,
-    find_scan_by_idempotency_key,
-    mark_scan_analysed,
-    mark_scan_failed,
-)
+from smartinspect.storage.scans import IdempotencyKeyReused, mark_scan_analysed, mark_scan_failed
+from smartinspect.storage.uploads import pending_rows, run_analysis, store_upload
 from smartinspect.xray.decode import ImageHeader, decode_pixels, read_header
 from smartinspect.xray.pipeline import ScanAnalyzer
 from smartinspect.xray.types import Detections, ScanAnalysis
@@ -102,27 +96,22 @@ def store_scan(session: Session, blobs: BlobStore, *, upload: CheckedUpload, met
     (a concurrent first attempt that loses the race may still leave one: ``smartinspect db gc-blobs`` takes it).
     """
     fingerprint = upload.fingerprint(metadata)
-    if idempotency_key is not None:
-        existing = find_scan_by_idempotency_key(session, api_key_id=api_key_id, idempotency_key=idempotency_key)
-        session.commit()  # end the lookup's transaction: no lock is held while the blobs are written
-        if existing is not None:
-            if existing.request_sha256 != fingerprint:
-                raise IdempotencyKeyReused(existing)
-            return existing, False
-    image_sha = blobs.put(upload.image)
-    low_sha = blobs.put(upload.image_low) if upload.image_low is not None else None
-    h = upload.header
-    scan = Scan(
-        status=ScanStatus.received, scanner_id=metadata.scanner_id, container_no=metadata.container_no,
-        declaration_no=metadata.declaration_no, scanned_at=metadata.scanned_at,
-        pixel_pitch_mm=metadata.pixel_pitch_mm, declared_empty=metadata.declared_empty,
-        image_sha256=image_sha, image_low_sha256=low_sha, image_format=h.format, width=h.width, height=h.height,
-        bit_depth=h.bit_depth, channels=h.channels, api_key_id=api_key_id, idempotency_key=idempotency_key,
-        request_sha256=fingerprint,
-    )
-    scan, created = add_scan(session, scan=scan)
-    session.commit()
-    return scan, created
+
+    def build() -> Scan:
+        image_sha = blobs.put(upload.image)
+        low_sha = blobs.put(upload.image_low) if upload.image_low is not None else None
+        h = upload.header
+        return Scan(
+            status=ScanStatus.received, scanner_id=metadata.scanner_id, container_no=metadata.container_no,
+            declaration_no=metadata.declaration_no, scanned_at=metadata.scanned_at,
+            pixel_pitch_mm=metadata.pixel_pitch_mm, declared_empty=metadata.declared_empty,
+            image_sha256=image_sha, image_low_sha256=low_sha, image_format=h.format, width=h.width,
+            height=h.height, bit_depth=h.bit_depth, channels=h.channels, api_key_id=api_key_id,
+            idempotency_key=idempotency_key, request_sha256=fingerprint,
+        )
+
+    return store_upload(session, Scan, api_key_id=api_key_id, idempotency_key=idempotency_key,
+                        fingerprint=fingerprint, conflict=IdempotencyKeyReused, build=build)
 
 
 def analysis_to_json(analysis: ScanAnalysis) -> dict:
@@ -147,7 +136,8 @@ def analyse_scan(session: Session, blobs: BlobStore, analyzer: ScanAnalyzer, sca
     Any failure rolls back the partial result, records the error on the row (status ``failed``) and re-raises;
     the blobs and the row stay, so the scan can be recovered.
     """
-    try:
+    def work() -> None:
+        nonlocal pixels
         if pixels is None:
             pixels = decode_pixels(blobs.get(scan.image_sha256), _stored_header(scan))
         if low_pixels is None and scan.image_low_sha256 and analyzer.uses_low_energy:
@@ -162,12 +152,8 @@ def analyse_scan(session: Session, blobs: BlobStore, analyzer: ScanAnalyzer, sca
                            model_name=result.analysis.model_name, model_version=result.analysis.model_version)
         record_finding(session, source=FindingSource.xray, source_id=scan.id, verdict=verdict, payload=payload,
                        declaration_no=scan.declaration_no)
-        session.commit()
-    except Exception as exc:
-        session.rollback()
-        mark_scan_failed(session, scan=scan, error=f"{type(exc).__name__}: {exc}")
-        session.commit()
-        raise
+
+    run_analysis(session, work, mark_failed=lambda error: mark_scan_failed(session, scan=scan, error=error))
     return scan
 
 
@@ -210,8 +196,7 @@ def recover_pending_scans(settings: Settings) -> list[str]:
     analyzer = ScanAnalyzer(ModelRegistry.from_settings(settings).by_task(XRAY_TASK))
     done = []
     with make_session_factory(engine)() as session:
-        pending = session.scalars(select(Scan).where(Scan.status != ScanStatus.analysed).order_by(Scan.created_at))
-        for scan in list(pending):
+        for scan in pending_rows(session, Scan, done_status=ScanStatus.analysed):
             try:
                 analyse_scan(session, blobs, analyzer, scan)
                 done.append(scan.id)

@@ -1,8 +1,9 @@
 """Schemathesis over every route of the OpenAPI schema, with each role's key and with none: no 5xx.
 
 A deliberate 503 (overloaded, model_unavailable, database_busy, not_ready) is an answer, not a crash; every other
-5xx fails. CI runs a few examples per operation (``SMARTINSPECT_FUZZ_EXAMPLES``, default 3); the large run of
-docs/reliability.md sets it higher and writes a summary with ``SMARTINSPECT_FUZZ_REPORT=<file>``.
+5xx fails. CI runs a few examples per operation (``SMARTINSPECT_FUZZ_EXAMPLES``, default 3) without the coverage
+phase; the large run of docs/reliability.md sets ``SMARTINSPECT_FUZZ_COVERAGE=1`` and more examples, and writes a
+summary with ``SMARTINSPECT_FUZZ_REPORT=<file>``.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.config import SchemathesisConfig
 
 from smartinspect.api.app import create_app
 from smartinspect.config import Settings
 from tests.integration.live_server import live_server
 
 EXAMPLES = int(os.environ.get("SMARTINSPECT_FUZZ_EXAMPLES", "3"))
+# The coverage phase (every boundary case the schema defines: thousands of requests) only in the large run.
+COVERAGE = os.environ.get("SMARTINSPECT_FUZZ_COVERAGE", "0") == "1"
 ROLES = ("scanner", "officer", "expert", "scientist", "admin")
 DELIBERATE_503 = {"overloaded", "model_unavailable", "database_busy", "not_ready"}
 TALLY: Counter = Counter()
@@ -39,13 +43,17 @@ def fuzz_server(tmp_path_factory, xray_registry):
         yield server, keys
     report = os.environ.get("SMARTINSPECT_FUZZ_REPORT")
     if report:
-        Path(report).write_text(json.dumps({"examples_per_operation": EXAMPLES, "requests": sum(TALLY.values()),
+        Path(report).write_text(json.dumps({"examples_per_operation": EXAMPLES, "coverage_phase": COVERAGE,
+                                            "cases": sum(TALLY.values()) // (len(ROLES) + 1),
+                                            "requests": sum(TALLY.values()),
                                             "by_status": {str(k): v for k, v in sorted(TALLY.items())},
                                             "failures": FAILURES[:50]}, indent=2))
 
 
 # The schema of the app as built (no server needed to collect); the calls go to the live server.
-schema = schemathesis.openapi.from_dict(create_app(Settings(_env_file=None, environment="test")).openapi())
+schema = schemathesis.openapi.from_dict(
+    create_app(Settings(_env_file=None, environment="test")).openapi(),
+    config=SchemathesisConfig.from_str(f"[phases.coverage]\nenabled = {'true' if COVERAGE else 'false'}\n"))
 
 
 @schema.parametrize()

@@ -87,3 +87,49 @@ def test_a_wiped_log_and_a_forged_checkpoint_are_detected(cli_db, tmp_path):
     checkpoint.write_text(json.dumps({**body, "last_id": 0}))  # rewind the file too: its signature breaks
     report = json.loads(invoke("audit", "verify").stdout)
     assert report["ok"] is False and report["check"] == "checkpoint" and "not signed" in report["reason"]
+
+
+def _make_legacy(url: str, *, tamper: bool = False) -> None:
+    """Turn the chain into what the unkeyed version wrote: sha256 links, no checkpoint."""
+    from smartinspect.clearance.audit import GENESIS_HASH, event_hash, normalise_payload
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER IF EXISTS audit_events_append_only_update"))
+        rows = conn.execute(text("SELECT id, created_at, event_type, subject, actor, payload FROM audit_events "
+                                 "ORDER BY id")).all()
+        prev = GENESIS_HASH
+        from datetime import UTC, datetime
+
+        for row in rows:
+            created = datetime.fromisoformat(str(row.created_at)).replace(tzinfo=UTC)
+            payload = normalise_payload(json.loads(row.payload))
+            digest = event_hash(prev, key=None, id=row.id, created_at=created, event_type=row.event_type,
+                                subject=row.subject, actor=row.actor, payload=payload)
+            conn.execute(text("UPDATE audit_events SET prev_hash = :p, hash = :h WHERE id = :i"),
+                         {"p": prev, "h": digest, "i": row.id})
+            prev = digest
+        conn.execute(text("UPDATE audit_chain_head SET last_hash = :h"), {"h": prev})
+        if tamper:
+            conn.execute(text("UPDATE audit_events SET actor = 'someone else' WHERE id = 2"))
+    engine.dispose()
+
+
+def test_a_legacy_unkeyed_chain_is_rekeyed_once_verified(cli_db, tmp_path):
+    _make_legacy(cli_db)
+    for checkpoint in (tmp_path / "var" / "audit").glob("head-*.json"):
+        checkpoint.unlink()  # the unkeyed version kept none
+    assert json.loads(invoke("audit", "verify").stdout)["check"] == "hashes"
+    rekeyed = invoke("audit", "rekey")
+    assert rekeyed.exit_code == 0 and json.loads(rekeyed.stdout)["rekeyed"] is True
+    verified = invoke("audit", "verify")
+    assert verified.exit_code == 0 and json.loads(verified.stdout)["ok"] is True
+    assert list((tmp_path / "var" / "audit").glob("head-*.json"))  # checkpointed from now on
+    assert json.loads(invoke("audit", "rekey").stdout)["rekeyed"] is False  # once
+
+
+def test_a_tampered_legacy_chain_is_not_rekeyed(cli_db):
+    _make_legacy(cli_db, tamper=True)
+    refused = invoke("audit", "rekey")
+    assert refused.exit_code == 1 and "event 2 does not verify" in refused.stderr
+    assert json.loads(invoke("audit", "verify").stdout)["ok"] is False

@@ -36,6 +36,12 @@ def test_a_read_session_does_not_block_a_writer(tmp_path):
 
 
 @pytest.fixture
+def settings(settings, db_url):
+    """The live-server test runs on SQLite and on PostgreSQL."""
+    return settings.model_copy(update={"database_url": db_url})
+
+
+@pytest.fixture
 def numbers() -> list[str]:
     return [f"2248202610{i + 99000:08d}" for i in range(6)]
 

@@ -13,15 +13,16 @@ from smartinspect.api.errors import ApiError
 from smartinspect.api.metrics import timed_inference
 from smartinspect.api.schemas.common import ErrorPublic
 from smartinspect.api.schemas.documents import DocumentPublic
+from smartinspect.api.uploads import conflict_error, read_limited
 from smartinspect.api.uploads import declaration_number as check_declaration_number
-from smartinspect.api.uploads import read_limited
 from smartinspect.config import Settings
 from smartinspect.documents.service import DocumentUpload, check_upload, page_png, process_document, store_document
 from smartinspect.domain.reasons import client_reason
 from smartinspect.domain.roles import Role
+from smartinspect.domain.uploads import IdempotencyConflict
 from smartinspect.ocr.engine import CLS_TASK, DET_TASK, REC_TASK, OcrEngine, OcrModelsMissing
 from smartinspect.ocr.intake import DocumentRejected
-from smartinspect.storage.documents import DocumentKeyReused, get_document
+from smartinspect.storage.documents import get_document
 from smartinspect.storage.models_documents import Document, DocumentStatus
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -99,8 +100,8 @@ async def submit_document(
         document, created = await run_in_threadpool(
             store_document, session, blobs, upload=upload, intake=intake, api_key_id=key.id,
             idempotency_key=idempotency_key)
-    except DocumentKeyReused as exc:
-        raise ApiError(409, "idempotency_key_reused", str(exc), {"document_id": exc.existing.id}) from exc
+    except IdempotencyConflict as exc:
+        raise conflict_error(exc) from exc
     if not created:
         response.status_code = status.HTTP_200_OK
     if document.status != DocumentStatus.processed:  # new, or a retry of one a crash left unfinished

@@ -13,13 +13,13 @@ from smartinspect.api.errors import ApiError
 from smartinspect.api.metrics import timed_inference
 from smartinspect.api.schemas.common import ErrorPublic
 from smartinspect.api.schemas.scans import ScanPublic
-from smartinspect.api.uploads import read_limited
+from smartinspect.api.uploads import conflict_error, read_limited
 from smartinspect.domain.reasons import client_reason
 from smartinspect.domain.roles import Role
 from smartinspect.domain.tasks import XRAY_TASK
-from smartinspect.domain.uploads import UploadRejected
+from smartinspect.domain.uploads import IdempotencyConflict, UploadRejected
 from smartinspect.storage.models import Scan, ScanStatus
-from smartinspect.storage.scans import IdempotencyKeyReused, get_scan
+from smartinspect.storage.scans import get_scan
 from smartinspect.xray.pipeline import ScanAnalyzer
 from smartinspect.xray.service import (
     ScanMetadata,
@@ -96,8 +96,8 @@ async def submit_scan(
             store_scan, session, blobs, upload=upload, metadata=metadata, api_key_id=key.id,
             idempotency_key=idempotency_key,
         )
-    except IdempotencyKeyReused as exc:
-        raise ApiError(409, "idempotency_key_reused", str(exc), {"scan_id": exc.existing.id}) from exc
+    except IdempotencyConflict as exc:
+        raise conflict_error(exc) from exc
     if not created:
         response.status_code = status.HTTP_200_OK
     if scan.status != ScanStatus.analysed:  # new, or a retry of one a crash left unfinished

@@ -12,23 +12,16 @@ from smartinspect.api.errors import ApiError
 from smartinspect.api.metrics import timed_inference
 from smartinspect.api.schemas.common import ErrorPublic
 from smartinspect.api.schemas.wood import GenusReferencePublic, WoodScreeningPublic
+from smartinspect.api.uploads import conflict_error, read_limited
 from smartinspect.api.uploads import declaration_number as check_declaration_number
-from smartinspect.api.uploads import read_limited
 from smartinspect.domain.reasons import client_reason
 from smartinspect.domain.roles import Role
 from smartinspect.domain.tasks import WOOD_TASK
-from smartinspect.domain.uploads import UploadRejected
+from smartinspect.domain.uploads import IdempotencyConflict, UploadRejected
 from smartinspect.storage.models_wood import WoodScreening, WoodScreeningStatus
 from smartinspect.wood.decode import MEDIA_TYPES
 from smartinspect.wood.inferencer import WoodClassifier
-from smartinspect.wood.service import (
-    ScreeningKeyReused,
-    analyse_screening,
-    check_photos,
-    get_screening,
-    store_screening,
-    stored_views,
-)
+from smartinspect.wood.service import analyse_screening, check_photos, get_screening, store_screening, stored_views
 from smartinspect.wood.taxa import load_taxa
 
 router = APIRouter(prefix="/v1/wood", tags=["wood"])
@@ -93,8 +86,8 @@ async def submit_screening(
         screening, created = await run_in_threadpool(
             store_screening, session, blobs, photos=photos, declaration_no=number,
             declared_species=declared_species.strip(), api_key_id=key.id, idempotency_key=idempotency_key)
-    except ScreeningKeyReused as exc:
-        raise ApiError(409, "idempotency_key_reused", str(exc), {"screening_id": exc.existing.id}) from exc
+    except IdempotencyConflict as exc:
+        raise conflict_error(exc) from exc
     if not created:
         response.status_code = status.HTTP_200_OK
     if screening.status != WoodScreeningStatus.analysed:  # new, or a retry of one that failed or was cut off
