@@ -137,7 +137,7 @@ def analyse_scan(session: Session, blobs: BlobStore, analyzer: ScanAnalyzer, sca
     the blobs and the row stay, so the scan can be recovered.
     """
     def work() -> None:
-        nonlocal pixels
+        nonlocal pixels, low_pixels
         if pixels is None:
             pixels = decode_pixels(blobs.get(scan.image_sha256), _stored_header(scan))
         if low_pixels is None and scan.image_low_sha256 and analyzer.uses_low_energy:
