@@ -26,6 +26,7 @@ OPTIONAL_CLI = (
     "smartinspect.clearance.cli",
     "smartinspect.review.cli",
     "smartinspect.lifecycle.cli",
+    "smartinspect.anomaly.cli",
 )
 
 

