@@ -26,9 +26,10 @@ def fit_cmd(
     scale: Annotated[float, typer.Option(min=0.05, max=4.0, help="model px per input px (0.5: 5 mm -> 10 mm/px)")] = 0.5,
     window: Annotated[float | None, typer.Option(help="attenuation shown black (default: from the images, <= 8)")] = None,
     pitch_mm: Annotated[float | None, typer.Option(help="pixel pitch of the images, if known")] = None,
-    bank_size: Annotated[int, typer.Option(min=16, help="memory bank entries (greedy coreset)")] = 16000,
+    bank_size: Annotated[int, typer.Option(min=16, help="memory bank entries (greedy coreset)")] = 10000,
     per_image: Annotated[int, typer.Option(min=1, help="coreset candidates per image")] = 400,
     calibration_fraction: Annotated[float, typer.Option(help="share of images held out for the threshold")] = 0.2,
+    top_k: Annotated[int, typer.Option(min=1, help="image score: mean of the k highest smoothed patch scores")] = 5,
     eval_dataset: Annotated[Path | None, typer.Option(help="generator dataset to evaluate after fitting")] = None,
     eval_split: Annotated[str, typer.Option(help="its split")] = "test",
     eval_images: Annotated[Path | None, typer.Option(help="labelled images (with --eval-masks) to evaluate")] = None,
@@ -45,7 +46,8 @@ def fit_cmd(
 
     try:
         cfg = FitConfig(scale=scale, window=window, fit_pitch_mm=pitch_mm, bank_size=bank_size, per_image=per_image,
-                        calibration_fraction=calibration_fraction, false_alarm_rate=false_alarm_rate, seed=seed)
+                        calibration_fraction=calibration_fraction, false_alarm_rate=false_alarm_rate, top_k=top_k,
+                        seed=seed)
         evaluations = {}
         if eval_dataset is not None:
             evaluations[f"generator_{eval_dataset.name}_{eval_split}"] = generator_labels(eval_dataset, eval_split)

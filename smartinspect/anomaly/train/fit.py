@@ -34,11 +34,11 @@ class FitConfig:
     input_mode: str = "multiwindow"
     fit_pitch_mm: float | None = None
     per_image: int = 400  # greedy coreset per image (candidates for the bank)
-    bank_size: int = 16000
+    bank_size: int = 10000
     pca_dims: int = 64  # the bank is kept in the top principal components of the candidates (0: all dims)
     calibration_fraction: float = 0.2
     false_alarm_rate: float = 0.05
-    top_k: int = 1
+    top_k: int = 5
     smooth_sigma: float = 1.0
     seed: int = 0
 

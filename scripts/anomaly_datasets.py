@@ -1,0 +1,35 @@
+"""Generate the anomaly model's synthetic datasets (single energy: the model reads the high-energy image).
+
+    python scripts/anomaly_datasets.py clean   # 300 normal scans, seed 100: the default site's traffic (fit set)
+    python scripts/anomaly_datasets.py dev     # 120 scans, default mix, seed 77: the experiments in docs/anomaly.md
+    python scripts/anomaly_datasets.py test    # 200 scans, default mix, seed 4321: held out, never tuned on
+
+Normal traffic = the generator's default mix without contraband: no threats in loaded containers and no hidden
+load in declared-empty ones (empty containers stay, 20 %). A scan is anomalous when its label file has a box.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from smartinspect.datagen.xray import XrayGenConfig, generate_dataset  # noqa: E402
+
+SETS = {
+    "clean": ("generated-anomaly-clean", 300, 100, (1.0, 0.0, 0.0),
+              {"contraband_fraction": 0.0, "declared_empty_hidden_fraction": 0.0}),
+    "dev": ("generated-anomaly-dev", 120, 77, (0.0, 0.0, 1.0), {}),
+    "test": ("generated-anomaly-test", 200, 4321, (0.0, 0.0, 1.0), {}),
+}
+
+if __name__ == "__main__":
+    name = sys.argv[1] if len(sys.argv) > 1 else ""
+    if name not in SETS:
+        raise SystemExit(f"usage: anomaly_datasets.py {{{'|'.join(SETS)}}}")
+    folder, n_scans, seed, splits, overrides = SETS[name]
+    config = XrayGenConfig(dual_energy=False, **overrides)
+    print(generate_dataset(ROOT / "datasets" / "xray" / folder, n_scans=n_scans, seed=seed, config=config,
+                           splits=splits, workers=1))
