@@ -35,6 +35,7 @@ def fit_cmd(
     eval_images: Annotated[Path | None, typer.Option(help="labelled images (with --eval-masks) to evaluate")] = None,
     eval_masks: Annotated[Path | None, typer.Option(help="class masks named as the images (non-zero: threat)")] = None,
     name: Annotated[str, typer.Option(help="model name in the manifest")] = "xray-anomaly",
+    site: Annotated[str, typer.Option(help="site (scanner location) whose normal traffic the images are")] = "default",
     seed: Annotated[int, typer.Option(min=0)] = 0,
 ) -> None:
     """Fit the anomaly model on a folder of normal scans; logs an MLflow run and writes the package."""
@@ -47,7 +48,7 @@ def fit_cmd(
     try:
         cfg = FitConfig(scale=scale, window=window, fit_pitch_mm=pitch_mm, bank_size=bank_size, per_image=per_image,
                         calibration_fraction=calibration_fraction, false_alarm_rate=false_alarm_rate, top_k=top_k,
-                        seed=seed)
+                        seed=seed, site=site)
         evaluations = {}
         if eval_dataset is not None:
             evaluations[f"generator_{eval_dataset.name}_{eval_split}"] = generator_labels(eval_dataset, eval_split)

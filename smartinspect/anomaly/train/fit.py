@@ -41,6 +41,7 @@ class FitConfig:
     top_k: int = 5
     smooth_sigma: float = 1.0
     seed: int = 0
+    site: str = "default"  # the scanner site whose normal traffic this is (the pipeline picks a model by site)
 
     def __post_init__(self) -> None:
         if not 0.0 < self.calibration_fraction < 1.0:

@@ -37,6 +37,7 @@ WARMUP_SHAPE = [1, 3, 256, 512]  # the graph's height and width are dynamic; thi
 
 def _params(view: ViewParams, cfg: FitConfig, *, threshold: float, stride: int, bank_sha: str) -> dict[str, Any]:
     return {
+        "site": cfg.site,
         "view": {"scale": view.scale, "window": view.window, "fit_pitch_mm": view.fit_pitch_mm,
                  "pad_multiple": view.pad_multiple, "input_mode": view.input_mode},
         "score": {"top_k": cfg.top_k, "smooth_sigma": cfg.smooth_sigma, "threshold": threshold,
