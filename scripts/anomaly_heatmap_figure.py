@@ -1,23 +1,43 @@
-"""Stack heatmap PNGs written by `smartinspect anomaly score` (JSON lines on stdin), with the generator's boxes in white.
+"""Stack heatmap PNGs written by `smartinspect anomaly score` (JSON lines on stdin), generator boxes in white.
 
-    smartinspect anomaly score --model models/xray-anomaly --heatmap-dir /tmp/heat FILES | python scripts/anomaly_heatmap_figure.py OUT.png
+    smartinspect anomaly score --model models/xray-anomaly --heatmap-dir /tmp/heat FILES \\
+        | python scripts/anomaly_heatmap_figure.py docs/anomaly-heatmaps.jpg
 """
-import json, sys, cv2, numpy as np
+
+from __future__ import annotations
+
+import json
+import sys
 from pathlib import Path
-out, rows = Path(sys.argv[1]), []
-for line in sys.stdin:
-    r = json.loads(line)
-    img = cv2.imread(r["heatmap"])
-    H, W = img.shape[:2]
-    lab = Path(r["file"].replace("/images/", "/labels/").rsplit(".", 1)[0] + ".txt")
-    if lab.is_file():
-        for l in lab.read_text().split("\n"):
-            if l.strip():
-                c, cx, cy, w, h = map(float, l.split())
-                cv2.rectangle(img, (int((cx - w/2) * W), int((cy - h/2) * H)), (int((cx + w/2) * W), int((cy + h/2) * H)), (255, 255, 255), 3)
-    text = f"{Path(r['file']).stem}: score {r['anomaly_score']:.1f} / threshold {r['threshold']:.1f} -> {'ANOMALOUS' if r['anomalous'] else 'normal'}"
-    scale = 1200 / W
-    img = cv2.resize(img, (1200, int(H * scale)), interpolation=cv2.INTER_AREA)
-    cv2.putText(img, text, (10, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (0, 0, 0), 4); cv2.putText(img, text, (10, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 1)
-    rows.append(img)
-cv2.imwrite(str(out), np.vstack(rows), [cv2.IMWRITE_PNG_COMPRESSION, 9])
+
+import cv2
+import numpy as np
+
+WIDTH = 900
+
+
+def _boxes(image_file: str) -> list[tuple[float, ...]]:
+    labels = Path(image_file.replace("/images/", "/labels/").rsplit(".", 1)[0] + ".txt")
+    if not labels.is_file():
+        return []
+    return [tuple(map(float, line.split()[1:])) for line in labels.read_text().splitlines() if line.strip()]
+
+
+def _panel(row: dict) -> np.ndarray:
+    img = cv2.imread(row["heatmap"])
+    height, width = img.shape[:2]
+    for cx, cy, w, h in _boxes(row["file"]):
+        top_left = (int((cx - w / 2) * width), int((cy - h / 2) * height))
+        bottom_right = (int((cx + w / 2) * width), int((cy + h / 2) * height))
+        cv2.rectangle(img, top_left, bottom_right, (255, 255, 255), 3)
+    img = cv2.resize(img, (WIDTH, int(height * WIDTH / width)), interpolation=cv2.INTER_AREA)
+    verdict = "ANOMALOUS" if row["anomalous"] else "normal"
+    text = f"{Path(row['file']).stem}: score {row['anomaly_score']:.1f} / threshold {row['threshold']:.1f} -> {verdict}"
+    cv2.putText(img, text, (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 3)
+    cv2.putText(img, text, (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 1)
+    return img
+
+
+if __name__ == "__main__":
+    panels = [_panel(json.loads(line)) for line in sys.stdin if line.strip()]
+    cv2.imwrite(sys.argv[1], np.vstack(panels), [cv2.IMWRITE_JPEG_QUALITY, 85])

@@ -93,7 +93,8 @@ def main() -> None:
                     hits.append(hit)
     result = {
         "images": len(items), "normals": len(normals), "threat_images": len(threats),
-        "loo_auroc_anomaly_mean": round(float(np.mean(folds)), 3), "loo_auroc_anomaly_folds": [round(f, 3) for f in folds],
+        "loo_auroc_anomaly_mean": round(float(np.mean(folds)), 3),
+        "loo_auroc_anomaly_folds": [round(f, 3) for f in folds],
         "loo_auroc_dark_density_mean": round(float(np.mean(dark_folds)), 3),
         "loo_auroc_anomaly_sixray_only_mean": round(float(np.mean(same_folds)), 3),
         "loo_auroc_dark_density_sixray_only_mean": round(float(np.mean(same_dark)), 3),

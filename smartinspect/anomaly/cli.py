@@ -23,8 +23,8 @@ def fit_cmd(
     out: Annotated[Path, typer.Option(help="package folder to write (replaced atomically)")],
     false_alarm_rate: Annotated[float, typer.Option(min=0.001, max=0.49, help="threshold: share of held-out normal "
                                                                              "scans flagged")] = 0.05,
-    scale: Annotated[float, typer.Option(min=0.05, max=4.0, help="model px per input px (0.5: 5 mm -> 10 mm/px)")] = 0.5,
-    window: Annotated[float | None, typer.Option(help="attenuation shown black (default: from the images, <= 8)")] = None,
+    scale: Annotated[float, typer.Option(min=0.05, max=4.0, help="model px per input px (0.5: 5 -> 10 mm/px)")] = 0.5,
+    window: Annotated[float | None, typer.Option(help="attenuation shown black (default: from the images)")] = None,
     pitch_mm: Annotated[float | None, typer.Option(help="pixel pitch of the images, if known")] = None,
     bank_size: Annotated[int, typer.Option(min=16, help="memory bank entries (greedy coreset)")] = 10000,
     per_image: Annotated[int, typer.Option(min=1, help="coreset candidates per image")] = 400,

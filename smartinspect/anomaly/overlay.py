@@ -25,7 +25,8 @@ def render_heatmap(attenuation: np.ndarray, result: AnomalyResult, *, window: fl
     picture = np.rint(grey * (1.0 - alpha) + colour * alpha).astype(np.uint8)
     x1, y1, x2, y2 = result.region
     box_colour = (0, 0, 255) if result.anomalous else (0, 200, 255)
-    cv2.rectangle(picture, (x1, y1), (max(x1, x2 - 1), max(y1, y2 - 1)), box_colour, max(1, round(min(height, width) / 300)))
+    thickness = max(1, round(min(height, width) / 300))
+    cv2.rectangle(picture, (x1, y1), (max(x1, x2 - 1), max(y1, y2 - 1)), box_colour, thickness)
     return picture
 
 

@@ -47,7 +47,8 @@ class AnomalyScorer:
     def __init__(self, loaded: LoadedModel, bank: MemoryBank) -> None:
         params = loaded.spec.params
         if loaded.spec.task != ANOMALY_TASK:
-            raise AnomalyPackageError(f"model {loaded.spec.name} serves task {loaded.spec.task!r}, not {ANOMALY_TASK!r}")
+            msg = f"model {loaded.spec.name} serves task {loaded.spec.task!r}, not {ANOMALY_TASK!r}"
+            raise AnomalyPackageError(msg)
         self.loaded = loaded
         self.bank = bank
         self.view = ViewParams(**params["view"])

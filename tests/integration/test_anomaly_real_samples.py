@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -47,6 +46,7 @@ def test_fit_on_real_normals_and_score_real_threats(tmp_path) -> None:
         attenuation = read_attenuation(item.path)
         result = scorer.score(attenuation)
         x1, y1, x2, y2 = result.region
-        assert np.isfinite(result.score) and 0 <= x1 < x2 <= attenuation.shape[1] and 0 <= y1 < y2 <= attenuation.shape[0]
+        height, width = attenuation.shape
+        assert np.isfinite(result.score) and 0 <= x1 < x2 <= width and 0 <= y1 < y2 <= height
     summary = evaluate_scorer(scorer, threats)
     assert summary.images == 8 and summary.anomalous_images == 8 and np.isnan(summary.auroc)

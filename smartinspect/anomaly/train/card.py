@@ -6,6 +6,7 @@ from pathlib import Path
 
 from smartinspect.training import backbone
 
+SHOWN_LINEAGE = ("images_dir", "images", "fit_images", "calibration_images")
 EVAL_COLUMNS = ("images", "anomalous_images", "auroc", "detection_at_fa", "detection_at_threshold",
                 "false_alarms_at_threshold", "seconds_per_image", "seconds_per_megapixel")
 
@@ -15,7 +16,8 @@ def _eval_table(metrics: dict) -> str:
     if not sets:
         return "No labelled set was evaluated at fit time (`smartinspect anomaly evaluate` measures one)."
     lines = ["| set | " + " | ".join(EVAL_COLUMNS) + " |", "|---|" + "---|" * len(EVAL_COLUMNS)]
-    lines += [f"| {name} | " + " | ".join(str(v.get(c, "n/a")) for c in EVAL_COLUMNS) + " |" for name, v in sets.items()]
+    for name, values in sets.items():
+        lines.append(f"| {name} | " + " | ".join(str(values.get(c, "n/a")) for c in EVAL_COLUMNS) + " |")
     return "\n".join(lines)
 
 
@@ -52,7 +54,7 @@ docs/anomaly.md.
 ## Data
 - Normal images: `{lineage.get('images_dir')}`: {lineage.get('images')} images, {lineage.get('fit_images')} in
   the bank, {lineage.get('calibration_images')} held out for the threshold.
-{''.join(f'- {k}: {v}{chr(10)}' for k, v in lineage.items() if k not in ('images_dir', 'images', 'fit_images', 'calibration_images'))}
+{''.join(f'- {k}: {v}{chr(10)}' for k, v in lineage.items() if k not in SHOWN_LINEAGE)}
 ## Metrics (scan level; detection_at_fa: at 10 % false alarms on the set's own normals)
 {_eval_table(metrics)}
 

@@ -132,7 +132,8 @@ def fit_memory_bank(onnx_path: Path, images: list[Path], view: ViewParams, strid
                   "candidates": float(len(candidates))}
 
 
-def calibrate_threshold(scorer: AnomalyScorer, images: list[Path], false_alarm_rate: float) -> tuple[float, list[float]]:
+def calibrate_threshold(scorer: AnomalyScorer, images: list[Path], false_alarm_rate: float
+                        ) -> tuple[float, list[float]]:
     """Threshold at ``false_alarm_rate`` of the held-out normal images: the score that at most that share of them
     exceeds (the higher order statistic, so a small calibration set errs towards fewer false alarms)."""
     scores = [scorer.score(read_attenuation(p)).score for p in images]
