@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from smartinspect.anomaly import cli as anomaly_cli
 from smartinspect.benchmarks import cli as benchmarks_cli
 from smartinspect.clearance import cli as clearance_cli
 from smartinspect.documents import cli as documents_cli
@@ -28,7 +29,7 @@ datagen_app = typer.Typer(help="Generate synthetic training and evaluation data.
 
 # Every command group, explicitly: each module's ``register(groups)`` adds its commands to the shared groups
 # (app, train, export, evaluate, bench, datagen). Their heavy imports wait inside the commands.
-CLI_MODULES = (storage_cli, xray_cli, ocr_cli, documents_cli, wood_cli, clearance_cli, review_cli,
+CLI_MODULES = (storage_cli, xray_cli, anomaly_cli, ocr_cli, documents_cli, wood_cli, clearance_cli, review_cli,
                benchmarks_cli)
 GROUPS = {"app": app, "train": train_app, "export": export_app, "evaluate": evaluate_app, "bench": bench_app,
           "datagen": datagen_app}

@@ -5,4 +5,5 @@ from __future__ import annotations
 
 XRAY_TASK = "xray-detection"
 WOOD_TASK = "wood-classification"
+ANOMALY_TASK = "xray-anomaly"  # the site-normal anomaly model (smartinspect/anomaly)
 THREAT_CLASSES = ("firearm", "drugs", "cigarettes", "concealment")  # the detector's output order

@@ -85,8 +85,9 @@ def load_lite0() -> nn.Module:
 class LiteFeatureExtractor(nn.Module):
     """Lite0 truncated after the deepest requested stage; returns the requested feature maps.
 
-    Input: (N, 3, H, W) float32 in [0, 1], H and W multiples of :attr:`max_stride` (pad the image first). the input normalisation is
-    inside the graph. Output: one (N, C_s, H / stride_s, W / stride_s) map per stage, in the order given.
+    Input: (N, 3, H, W) float32 in [0, 1], H and W multiples of :attr:`max_stride` (pad the image first); the input
+    normalisation is inside the graph. Output: one (N, C_s, H / stride_s, W / stride_s) map per stage, in the
+    order given.
     """
 
     def __init__(self, stages: tuple[str, ...] = ("s8", "s16")) -> None:

@@ -17,6 +17,8 @@ import smartinspect.ocr.intake, smartinspect.ocr.pdf, smartinspect.ocr.cli
 import smartinspect.api.routers.models, smartinspect.runtime.reload, smartinspect.lifecycle.cli
 import smartinspect.lifecycle.feedback, smartinspect.lifecycle.gate, smartinspect.lifecycle.export
 import smartinspect.api.routers.wood, smartinspect.wood.service, smartinspect.wood.evaluate, smartinspect.wood.cli
+import smartinspect.anomaly.scorer, smartinspect.anomaly.evaluate, smartinspect.anomaly.overlay
+import smartinspect.anomaly.preprocess, smartinspect.anomaly.memory, smartinspect.anomaly.bench, smartinspect.anomaly.cli
 import smartinspect.documents.keyelements, smartinspect.documents.sroie
 smartinspect.documents.keyelements.default_model()  # the key-element model runs on ONNX Runtime, not lightgbm
 heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'torch', 'ultralytics', 'torchvision', 'sahi', 'mlflow',

@@ -1,7 +1,7 @@
 """Measure the "Must show" figures of docs/reliability.md against a real server (uvicorn in a subprocess, on
 127.0.0.1, a fresh data dir, the shipped models). Prints one JSON report; every part is bounded in time.
 
-    PYTHONPATH=. python scripts/reliability_probe.py [--clients 80] [--out report.json]
+    python -m smartinspect.benchmarks.reliability_probe [--clients 80] [--out report.json]
 
 Parts: 80 concurrent scan posts (statuses, latencies, Retry-After, /healthz meanwhile); an officer and an expert
 listing at once; the PDF bomb (in-process time and peak-memory growth, and over HTTP); a 1 GiB unauthenticated
@@ -74,7 +74,7 @@ def scan_png() -> bytes:
     import cv2
     import numpy as np
 
-    from smartinspect.datagen.xray import XrayGenConfig, generate_scan
+    from smartinspect.xray.datagen import XrayGenConfig, generate_scan
 
     scan = generate_scan(np.random.default_rng(99), XrayGenConfig(), container="20ft", force_empty=False,
                          force_threats=[])

