@@ -30,6 +30,7 @@ from smartinspect.anomaly.train.fit import (
 )
 from smartinspect.anomaly.types import ViewParams
 from smartinspect.domain.tasks import ANOMALY_TASK
+from smartinspect.lifecycle.export import swap_into_place
 from smartinspect.runtime import file_sha256
 from smartinspect.runtime.registry import MANIFEST_NAME
 from smartinspect.training import backbone
@@ -133,7 +134,7 @@ def fit_package(images_dir: Path, out: Path, cfg: FitConfig, *, settings, name: 
         write_anomaly_card(staging / "MODEL_CARD.md", name=name, version=version, params=params, metrics=metrics,
                            lineage=lineage, mlflow_info=mlflow_info, cfg=cfg, command=command)
         mlflow.log_artifacts(str(staging), artifact_path="package")
-    _swap_into_place(staging, out)
+    swap_into_place(staging, out)
     return out
 
 
@@ -145,13 +146,3 @@ def _flat(metrics: dict, prefix: str = "") -> dict[str, float]:
         elif isinstance(value, int | float) and value == value and abs(value) != float("inf"):
             flat[f"{prefix}{key}"] = float(value)
     return flat
-
-
-def _swap_into_place(staging: Path, output: Path) -> None:
-    """Replace ``output`` with ``staging`` so a reader never sees a half-written package."""
-    old = output.parent / f".{output.name}.old"
-    shutil.rmtree(old, ignore_errors=True)
-    if output.exists():
-        output.rename(old)
-    staging.rename(output)
-    shutil.rmtree(old, ignore_errors=True)

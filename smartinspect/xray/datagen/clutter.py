@@ -15,6 +15,7 @@ import numpy as np
 
 from smartinspect.xray.datagen.cargo import CargoUnit
 from smartinspect.xray.datagen.parts import Box, Outline, Polygon
+from smartinspect.xray.datagen.threats import center_in
 
 MAX_ITEMS = 30  # per scan
 
@@ -118,15 +119,6 @@ ITEMS = {"wrench": (wrench, 0.14), "hammer": (hammer, 0.08), "power_drill": (pow
          "cable_coil": (cable_coil, 0.08), "chain": (padlock_chain, 0.07)}
 
 
-def _centre(rng: np.random.Generator, box: Box, half: tuple[float, float], interior: Box) -> tuple[float, float]:
-    hw, hh = half
-    x = rng.uniform(box.x0 + hw, box.x1 - hw) if box.width > 2 * hw else 0.5 * (box.x0 + box.x1)
-    y = rng.uniform(box.y0 + hh, box.y1 - hh) if box.height > 2 * hh else box.y0 + hh
-    x = float(np.clip(x, interior.x0 + hw, max(interior.x0 + hw, interior.x1 - hw)))
-    y = float(np.clip(y, interior.y0 + hh, max(interior.y0 + hh, interior.y1 - hh)))
-    return x, y
-
-
 def place_clutter(rng: np.random.Generator, units: list[CargoUnit], interior: Box, *,
                   per_unit: float) -> list[CargoUnit]:
     """Confusers for a loaded container: Poisson(``per_unit`` x units) objects (at most MAX_ITEMS), each at a random
@@ -146,12 +138,12 @@ def place_clutter(rng: np.random.Generator, units: list[CargoUnit], interior: Bo
         if placed and rng.random() < 0.33:
             prev = placed[-1].box
             near = Box(prev.x0 - 150, prev.y0 - 100, prev.x1 + 150, prev.y1 + 100)
-            centre = _centre(rng, near, half, interior)
+            centre = center_in(rng, near, half, interior)
         elif rng.random() < 0.8:
             host = units[int(rng.integers(len(units)))].box
-            centre = _centre(rng, host, half, interior)
+            centre = center_in(rng, host, half, interior)
         else:
-            centre = _centre(rng, Box(interior.x0, interior.y0, interior.x1, interior.y0 + 2 * half[1] + 4), half,
+            centre = center_in(rng, Box(interior.x0, interior.y0, interior.x1, interior.y0 + 2 * half[1] + 4), half,
                              interior)
         box = Box(centre[0] - half[0], centre[1] - half[1], centre[0] + half[0], centre[1] + half[1])
         depth = max(abs(t) for _, _, t in outline.pieces)

@@ -73,7 +73,7 @@ def _hosts(units: list[CargoUnit], kinds: tuple[str, ...] | None = None) -> list
     return [u for u in units if u.host is not None and (kinds is None or u.kind in kinds)]
 
 
-def _center_in(rng: np.random.Generator, box: Box, half: tuple[float, float], interior: Box,
+def center_in(rng: np.random.Generator, box: Box, half: tuple[float, float], interior: Box,
                ) -> tuple[float, float]:
     """A random centre keeping a (2 half[0] x 2 half[1]) object inside ``box`` where it fits, and always inside the
     container ``interior``."""
@@ -97,7 +97,7 @@ def _hide(rng: np.random.Generator, outline: Outline, angle: float, units: list[
     hosts = _hosts(units)
     if hosts and rng.random() < 0.9:
         host = hosts[int(rng.integers(len(hosts)))]
-        return outline.place(_center_in(rng, host.host, half, interior), angle), f"{host.kind}:{host.goods}"
+        return outline.place(center_in(rng, host.host, half, interior), angle), f"{host.kind}:{host.goods}"
     return outline.place(_on_floor(rng, interior, half), angle), "loose"
 
 
@@ -121,7 +121,7 @@ def _drugs(rng: np.random.Generator, units: list[CargoUnit], interior: Box) -> T
         outline = drug_pack(rng, int(rng.integers(1, per_row + 1)) * int(rng.integers(1, 3)), flat=True)
         half = outline.half_extent(0.0)
         slot = Box(unit.box.x0, unit.box.y0 + 22.0, unit.box.x0 + min(unit.box.width, 1200.0), unit.box.y0 + 100.0)
-        parts, where = outline.place(_center_in(rng, slot, half, interior), 0.0), f"pallet:{unit.goods}"
+        parts, where = outline.place(center_in(rng, slot, half, interior), 0.0), f"pallet:{unit.goods}"
     else:
         outline = drug_pack(rng, int(rng.integers(2, 21)))
         angle = float(rng.choice([0.0, 90.0])) + rng.uniform(-4.0, 4.0)
@@ -154,7 +154,7 @@ def _cigarettes(rng: np.random.Generator, units: list[CargoUnit], interior: Box)
     size = (n_x * grid.case_w / 2, n_y * grid.case_h / 2)
     if cartons:
         host = cartons[int(rng.integers(len(cartons)))]
-        (xc, yc), where = _center_in(rng, host.host, size, interior), f"{host.kind}:{host.goods}"
+        (xc, yc), where = center_in(rng, host.host, size, interior), f"{host.kind}:{host.goods}"
     else:
         (xc, yc), where = _on_floor(rng, interior, size), "loose"
     block = Box(xc - size[0], yc - size[1], xc + size[0], yc + size[1])
