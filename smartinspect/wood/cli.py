@@ -175,12 +175,16 @@ def evaluate_enrolled_cmd(
     xray_samples: Annotated[Path, typer.Option(help="real X-ray samples (non-wood)")] = Path(
         "../shared/data/xray-real-samples/images"),
     seed: Annotated[int, typer.Option()] = 7000,
+    ks: Annotated[str, typer.Option(help="reference photos per taxon to measure, comma-separated")] = "1,3,10,30",
+    timing_photos: Annotated[int, typer.Option(min=0, help="also time `wood enroll` on this many photos per taxon "
+                                                          "(14 taxa) and screening; 0: skip")] = 36,
 ) -> None:
     """Enrollment on synthetic taxa the synthetic network never saw (k = 1, 3, 10, 30 photos per taxon), a
     left-out taxon, and real non-wood photos (docs/wood.md, "Enrolled reference collections")."""
     from smartinspect.wood.train.enroll_measure import run_measurement
 
-    emit_json(run_measurement(pool, refs=refs, queries=queries, draws=draws, xray_dir=xray_samples, seed=seed), out)
+    emit_json(run_measurement(pool, refs=refs, queries=queries, draws=draws, xray_dir=xray_samples, seed=seed,
+                              timing_per_taxon=timing_photos, ks=tuple(int(k) for k in ks.split(","))), out)
 
 
 def register(groups: dict[str, typer.Typer]) -> None:

@@ -6,7 +6,8 @@ An enrolled package (``smartinspect wood enroll``, ``smartinspect.wood.train.enr
   float32 RGB 0-255 crops, output ``features`` (n, d): each requested stage's feature map average-pooled and
   L2-normalised, concatenated and scaled to unit length;
 - ``bank.npz``: the features of every crop of every reference photo, sorted by taxon, with the photo and specimen
-  of each crop (sha256 in the manifest, checked on load);
+  of each crop, and the within-taxon whitening fitted on them (mean and projection: photos of one taxon vary in
+  lighting, camera and sanding; whitening shrinks those directions), sha256 in the manifest, checked on load;
 - ``manifest.json`` (task ``wood-enrolled``): the taxa, and the same decision parameters as the synthetic-trained
   classifier (temperature, open-set rule on the ``knn`` score, thresholds, gate), so that the decision, the CITES
   rules and the service are shared (``smartinspect.wood.screening``).
@@ -48,6 +49,8 @@ class ReferenceBank:
     photos: np.ndarray  # (n,) int32 photo index
     specimens: np.ndarray  # (n,) int32 specimen index (a photo is its own specimen unless the folder groups them)
     taxa: tuple[str, ...]
+    mean: np.ndarray  # (d,) of the backbone features of the reference crops
+    projection: np.ndarray  # (d, d) within-taxon whitening: the bank holds normalise((f - mean) @ projection)
 
     def __post_init__(self) -> None:
         n = len(self.features)
@@ -59,14 +62,15 @@ class ReferenceBank:
         if missing:
             raise BankMismatch(f"reference bank: no reference crops for {[self.taxa[i] for i in missing]}")
 
-    @property
-    def starts(self) -> np.ndarray:
-        return np.searchsorted(self.labels, np.arange(len(self.taxa)))
+    def project(self, features: np.ndarray) -> np.ndarray:
+        """Backbone features (n, d) -> the bank's space: centred, whitened within taxa, unit rows."""
+        return unit_rows((features - self.mean) @ self.projection)
 
     def save(self, path: Path) -> Path:
         np.savez(path, features=self.features.astype(np.float16), labels=self.labels.astype(np.int32),
                  photos=self.photos.astype(np.int32), specimens=self.specimens.astype(np.int32),
-                 taxa=np.array(self.taxa))
+                 taxa=np.array(self.taxa), mean=self.mean.astype(np.float32),
+                 projection=self.projection.astype(np.float32))
         return path
 
     @classmethod
@@ -76,27 +80,46 @@ class ReferenceBank:
         if sha256 is not None and file_sha256(path) != sha256:
             raise BankMismatch(f"reference bank {path}: sha256 does not match the manifest's {sha256}")
         with np.load(path, allow_pickle=False) as raw:
-            features = raw["features"].astype(np.float32)
-            return cls(features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12),
-                       raw["labels"], raw["photos"], raw["specimens"], tuple(str(t) for t in raw["taxa"]))
+            return cls(unit_rows(raw["features"].astype(np.float32)), raw["labels"], raw["photos"],
+                       raw["specimens"], tuple(str(t) for t in raw["taxa"]), raw["mean"], raw["projection"])
 
 
-def taxon_similarity(query: np.ndarray, bank: ReferenceBank, exclude: np.ndarray | None = None) -> np.ndarray:
-    """(q, d) crop features -> (q, taxa): each crop's cosine similarity to the nearest reference crop of each taxon
-    (-inf where a taxon has no reference left). ``exclude``: (q, n) bool, bank rows a query crop may not use
-    (leave-one-specimen-out calibration)."""
-    best = np.full((len(query), len(bank.taxa)), -np.inf, np.float32)
-    for lo in range(0, len(bank.features), CHUNK):
-        hi = min(lo + CHUNK, len(bank.features))
-        sims = query @ bank.features[lo:hi].T
-        if exclude is not None:
-            sims = np.where(exclude[:, lo:hi], -np.inf, sims)
-        labels = bank.labels[lo:hi]
-        cuts = np.flatnonzero(np.diff(labels)) + 1
-        starts = np.concatenate([[0], cuts])
-        block = np.maximum.reduceat(sims, starts, axis=1)
-        idx = labels[starts]
-        best[:, idx] = np.maximum(best[:, idx], block)
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    return (x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+def within_taxon_whitening(features: np.ndarray, labels: np.ndarray, shrinkage: float) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, projection) that whitens the pooled within-taxon scatter of ``features`` (shrunk towards its mean
+    variance by ``shrinkage``): directions in which photos of one taxon vary (lighting, camera, sanding) shrink,
+    directions that separate taxa grow. Fitted on the references only, at enrollment."""
+    x = features.astype(np.float64)
+    within = np.zeros((x.shape[1], x.shape[1]))
+    for t in np.unique(labels):
+        d = x[labels == t] - x[labels == t].mean(axis=0)
+        within += d.T @ d
+    within /= len(x)
+    within = (1 - shrinkage) * within + shrinkage * np.trace(within) / len(within) * np.eye(len(within))
+    values, vectors = np.linalg.eigh(within)
+    return x.mean(axis=0).astype(np.float32), (vectors / np.sqrt(np.maximum(values, 1e-12))).astype(np.float32)
+
+
+def taxon_similarity(query: np.ndarray, bank: ReferenceBank) -> np.ndarray:
+    """(q, d) crop features in the bank's space -> (q, taxa): each crop's cosine similarity to the nearest reference
+    crop of each taxon."""
+    return best_by_taxon(query, bank.features, bank.labels, len(bank.taxa))
+
+
+def best_by_taxon(query: np.ndarray, features: np.ndarray, labels: np.ndarray, n_taxa: int) -> np.ndarray:
+    """(q, d) x (n, d) reference features with non-decreasing taxon ``labels`` -> (q, n_taxa) best similarity per
+    taxon (-inf for a taxon with no reference), in blocks of ``CHUNK`` references."""
+    best = np.full((len(query), n_taxa), -np.inf, np.float32)
+    for lo in range(0, len(features), CHUNK):
+        hi = min(lo + CHUNK, len(features))
+        sims = query @ features[lo:hi].T
+        block_labels = labels[lo:hi]
+        starts = np.concatenate([[0], np.flatnonzero(np.diff(block_labels)) + 1])
+        idx = block_labels[starts]
+        best[:, idx] = np.maximum(best[:, idx], np.maximum.reduceat(sims, starts, axis=1))
     return best
 
 
@@ -134,11 +157,10 @@ class EnrolledClassifier:
         self.table: TaxonTable = load_taxa().with_taxa(self.params.taxa)
 
     def features(self, batch: np.ndarray) -> np.ndarray:
-        """(n, 3, crop, crop) float32 0-255 -> (n, d) unit features, in chunks of the batch size."""
+        """(n, 3, crop, crop) float32 0-255 -> (n, d) features in the bank's space, in chunks of the batch size."""
         parts = [self.loaded.model.run(batch[s:s + self.params.batch_size])[0]
                  for s in range(0, len(batch), self.params.batch_size)]
-        out = np.concatenate(parts).astype(np.float32)
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        return self.bank.project(np.concatenate(parts).astype(np.float32))
 
     def distances(self, views: list[np.ndarray]) -> np.ndarray:
         """Analysis views -> (photos, taxa) mean nearest-reference cosine distances."""

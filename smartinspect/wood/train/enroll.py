@@ -16,13 +16,13 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from smartinspect.wood.decode import decode_photo
-from smartinspect.wood.enrolled import ReferenceBank, photo_distances, taxon_similarity
+from smartinspect.wood.enrolled import ReferenceBank, best_by_taxon, photo_distances, unit_rows, within_taxon_whitening
 from smartinspect.wood.gate import calibrate_gate, view_statistics
 from smartinspect.wood.preprocess import ANALYSIS_SIDE, CROP, analysis_view, grid_crops, to_batch
 from smartinspect.wood.taxa import load_taxa
@@ -31,9 +31,12 @@ PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff"}
 GRID = 3  # 3 x 3 overlapping 128 px crops of the 256 px view (stride 64)
 UNKNOWN_ACCEPT = 0.03  # share of left-out-taxon photos the threshold lets through on the references
 DEFAULT_THRESHOLD = 0.25  # nearest-taxon distance when fewer than two taxa give no left-out sample (docs/wood.md)
+GATE_MARGIN, STRUCTURE_SLACK = 1.0, 0.75  # the gate's room beyond the references (docs/wood.md)
 CLASS_COLOUR_MIN_PHOTOS = 10  # a taxon's own colour range only from this many photos
 SPECIES_PROBABILITY = GENUS_PROBABILITY = 0.5
 BATCH = 64  # crops per ONNX Runtime call
+LOSO_MAX_SPECIMENS = 400  # calibration cost grows with specimens x bank size; beyond this, a round-robin sample
+SHRINKAGE = 0.3  # of the within-taxon scatter towards its mean variance (chosen on synthetic taxa, docs/wood.md)
 TAXON_NAME = re.compile(r"^[A-Z][a-z-]+( [a-z-]+)?$")
 
 
@@ -118,23 +121,44 @@ def build_bank(features: np.ndarray, refs: list[Reference], taxa: tuple[str, ...
     photos = np.repeat(np.arange(len(refs)), per).astype(np.int32)
     specimens = np.repeat([specimen_ids[r.specimen] for r in refs], per).astype(np.int32)
     order = np.argsort(labels, kind="stable")
-    return ReferenceBank(features[order].astype(np.float16).astype(np.float32), labels[order], photos[order],
-                         specimens[order], taxa)
+    mean, projection = within_taxon_whitening(features, labels, SHRINKAGE)
+    projected = unit_rows((features[order] - mean) @ projection)
+    return ReferenceBank(projected.astype(np.float16).astype(np.float32), labels[order], photos[order],
+                         specimens[order], taxa, mean, projection)
 
 
-def leave_out_distances(bank: ReferenceBank, n_photos: int) -> tuple[np.ndarray, np.ndarray]:
-    """(photos, taxa) distances with each photo's specimen left out of the bank, and each photo's taxon index."""
+def leave_out_distances(features: np.ndarray, refs: list[Reference], taxa: tuple[str, ...], *,
+                        max_specimens: int = LOSO_MAX_SPECIMENS) -> tuple[np.ndarray, np.ndarray]:
+    """Leave-one-specimen-out: (photos, taxa) distances of each left-out specimen's photos, with the whitening
+    refitted and the bank rebuilt without that specimen (a whitening fitted on a photo makes that photo look closer
+    than a new photo of its taxon would be), and each photo's taxon index. ``features``: raw backbone features,
+    photo-major (GRID^2 crops per photo). At most ``max_specimens`` specimens, taken round-robin over the taxa."""
     per = GRID ** 2
-    by_photo = np.argsort(bank.photos, kind="stable")  # bank rows in photo order
-    query = bank.features[by_photo]
-    query_specimen = bank.specimens[by_photo]
-    truth = bank.labels[by_photo][::per]
-    parts = []
-    step = max(1, 4096 // per) * per
-    for lo in range(0, len(query), step):
-        exclude = query_specimen[lo:lo + step, None] == bank.specimens[None, :]
-        parts.append(taxon_similarity(query[lo:lo + step], bank, exclude))
-    return photo_distances(np.concatenate(parts), per), truth
+    labels = np.repeat([taxa.index(r.taxon) for r in refs], per)
+    specimen_of = np.repeat([r.specimen for r in refs], per)
+    rows, truth = [], []
+    for specimen in _specimen_sample(refs, max_specimens):
+        held = specimen_of == specimen
+        kept = np.flatnonzero(~held)
+        kept = kept[np.argsort(labels[kept], kind="stable")]
+        mean, projection = within_taxon_whitening(features[kept], labels[kept], SHRINKAGE)
+        bank = unit_rows((features[kept] - mean) @ projection)
+        query = unit_rows((features[held] - mean) @ projection)
+        rows.append(photo_distances(best_by_taxon(query, bank, labels[kept], len(taxa)), per))
+        truth += labels[held][::per].tolist()
+    return np.concatenate(rows), np.asarray(truth)
+
+
+def _specimen_sample(refs: list[Reference], limit: int) -> list[str]:
+    by_taxon: dict[str, list[str]] = {}
+    for r in refs:
+        if r.specimen not in by_taxon.setdefault(r.taxon, []):
+            by_taxon[r.taxon].append(r.specimen)
+    queues = [list(v) for _, v in sorted(by_taxon.items())]
+    out: list[str] = []
+    while len(out) < limit and any(queues):
+        out += [q.pop(0) for q in queues if q][: limit - len(out)]
+    return out
 
 
 @dataclass(frozen=True)
@@ -194,12 +218,15 @@ def decision_params(taxa: tuple[str, ...], calibration: Calibration, gate: dict)
 
 
 def gate_from_references(views: list[np.ndarray], refs: list[Reference], counts: dict) -> dict:
-    """The non-wood gate (wood/gate.py) calibrated on the references; a taxon's own colour range only from
-    ``CLASS_COLOUR_MIN_PHOTOS`` photos (a range from one or two photos would turn away its other photos)."""
+    """The non-wood gate (wood/gate.py) calibrated on the references, wider than the synthetic network's (a few
+    references do not span a taxon's photos: each range is widened by ``GATE_MARGIN`` times its extreme's distance
+    to the 2nd percentile, the structure floor lowered to ``STRUCTURE_SLACK`` of the flattest reference); a taxon's
+    own colour range only from ``CLASS_COLOUR_MIN_PHOTOS`` photos."""
     stats = [view_statistics(v) for v in views]
     own = [i for i, r in enumerate(refs) if counts[r.taxon]["photos"] >= CLASS_COLOUR_MIN_PHOTOS]
-    gate = calibrate_gate(stats, classes=[refs[i].taxon for i in own], class_stats=[stats[i] for i in own])
-    return gate.to_dict()
+    gate = calibrate_gate(stats, margin=GATE_MARGIN, classes=[refs[i].taxon for i in own],
+                          class_stats=[stats[i] for i in own])
+    return replace(gate, min_structure=gate.min_structure * STRUCTURE_SLACK).to_dict()
 
 
 def replace_package(staging: Path, out: Path) -> None:

@@ -37,6 +37,9 @@ from smartinspect.wood.train.enroll import (
 )
 
 log = logging.getLogger(__name__)
+# Specimens scored leave-one-out per simulated enrollment (`wood enroll` itself scores up to 400): the measurement
+# runs about 80 enrollments; at k = 1, 3 and 10 every specimen is scored anyway (14 x 10 = 140)
+LOSO_CAP = 140
 # Genera the synthetic network never had as classes: the test open set, and the validation open set (used only to
 # choose that network's open-set rule)
 NEVER_TRAINED = OPEN_SET_TAXA + VALIDATION_OPEN_SET_TAXA
@@ -123,13 +126,14 @@ class Enrolled:
     figures: dict
 
 
-def enroll_subset(pool: Pool, idx: list[int]) -> Enrolled:
+def enroll_subset(pool: Pool, idx: list[int], loso_max: int = 400) -> Enrolled:
     taxa = tuple(sorted({pool.names[i] for i in idx}))
     refs = [Reference(Path(str(i)), pool.names[i], f"{pool.names[i]}/{i}") for i in idx]
     counts = {t: {"photos": sum(r.taxon == t for r in refs), "specimens": sum(r.taxon == t for r in refs)}
               for t in taxa}
-    bank = build_bank(pool.features[idx].reshape(len(idx) * GRID ** 2, -1), refs, taxa)
-    calibration = calibrate(*leave_out_distances(bank, len(idx)))
+    features = pool.features[idx].reshape(len(idx) * GRID ** 2, -1)
+    bank = build_bank(features, refs, taxa)
+    calibration = calibrate(*leave_out_distances(features, refs, taxa, max_specimens=loso_max))
     gate = gate_from_references([pool.views[i] for i in idx], refs, counts)
     return Enrolled(bank, WoodModelParams.from_params(decision_params(taxa, calibration, gate)), calibration.figures)
 
@@ -137,7 +141,8 @@ def enroll_subset(pool: Pool, idx: list[int]) -> Enrolled:
 def screen_subset(pool: Pool, enrolled: Enrolled, idx: list[int]):
     """The served decision per photo: (ImageCall, top-1 taxon) for each photo of ``idx``."""
     params, table = enrolled.params, load_taxa().with_taxa(enrolled.params.taxa)
-    sims = taxon_similarity(pool.features[idx].reshape(len(idx) * GRID ** 2, -1), enrolled.bank)
+    query = enrolled.bank.project(pool.features[idx].reshape(len(idx) * GRID ** 2, -1))
+    sims = taxon_similarity(query, enrolled.bank)
     scores = scores_from_distances(photo_distances(sims, GRID ** 2), params.temperature)
     out = []
     for i, s in zip(idx, scores, strict=True):
@@ -165,7 +170,7 @@ def measure(pool: Pool, nonwood: Pool, taxa, *, ks=(1, 3, 10, 30), refs: int = 3
         rng = np.random.default_rng(seed + k)
         rows = []
         for _ in range(draws if k < refs else 1):
-            enrolled = enroll_subset(pool, _draws(pool, taxa, k, refs, rng))
+            enrolled = enroll_subset(pool, _draws(pool, taxa, k, refs, rng), LOSO_CAP)
             calls = screen_subset(pool, enrolled, queries)
             truth = [pool.names[i] for i in queries]
             nw = screen_subset(nonwood, enrolled, list(range(len(nonwood.names))))
@@ -186,7 +191,7 @@ def _left_out(pool: Pool, taxa, k: int, refs: int, rng, queries: list[int]) -> f
     """Each taxon left out of the enrollment in turn: the share of its query photos that abstain."""
     abstained = []
     for t in taxa:
-        enrolled = enroll_subset(pool, _draws(pool, taxa, k, refs, rng, skip=t))
+        enrolled = enroll_subset(pool, _draws(pool, taxa, k, refs, rng, skip=t), LOSO_CAP)
         mine = [i for i in queries if pool.names[i] == t]
         abstained += [c.abstained for c, _ in screen_subset(pool, enrolled, mine)]
     return float(np.mean(abstained))
@@ -224,6 +229,7 @@ def _synthetic_network(models_dir: Path, pool: Pool, queries: list[int], nonwood
 
 def _timings(paths: list[tuple[str, Path]], per_taxon: int, settings, work: Path) -> dict:
     """``wood enroll`` on ``per_taxon`` photos of each taxon (the real command's path) and ``screen_files`` speed."""
+    import os
     import shutil
     import time
 
@@ -242,17 +248,22 @@ def _timings(paths: list[tuple[str, Path]], per_taxon: int, settings, work: Path
             shutil.copy(path, refs / taxon / path.name)
         else:
             screened.append(path)
+    cpu = time.process_time()
     result = enroll(refs, work / "package", settings=settings, source="synthetic open-set taxa", track=False)
+    enroll_cpu = time.process_time() - cpu
     classifier = EnrolledClassifier(load_package(work / "package"))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     screen_files(classifier, screened[:60], settings)
-    per_photo = (time.perf_counter() - start) / len(screened[:60])
-    return {"enroll_photos": sum(min(n, per_taxon) for n in taken.values()), "enroll_seconds": result.seconds,
-            "screen_ms_per_photo_batch": round(per_photo * 1e3, 1)}
+    n = len(screened[:60])
+    return {"enroll_photos": sum(min(c, per_taxon) for c in taken.values()), "enroll_seconds": result.seconds,
+            "enroll_cpu_seconds": round(enroll_cpu, 1),
+            "screen_ms_per_photo": round((time.perf_counter() - start) / n * 1e3, 1),
+            "screen_cpu_ms_per_photo": round((time.process_time() - cpu) / n * 1e3, 1),
+            "load_average_1m": round(os.getloadavg()[0], 2)}
 
 
 def run_measurement(pool_dir: Path, *, refs: int, queries: int, draws: int, xray_dir: Path | None, seed: int,
-                    timing_per_taxon: int = 36) -> dict:
+                    timing_per_taxon: int = 36, ks=(1, 3, 10, 30)) -> dict:
     import tempfile
 
     from smartinspect.config import get_settings
@@ -268,10 +279,10 @@ def run_measurement(pool_dir: Path, *, refs: int, queries: int, draws: int, xray
         onnx_path = export_features(EnrolledFeatures(), Path(tmp) / "features.onnx", crop=128)
         pool = pool_features(onnx_path, [t for t, _ in paths], views)
         nonwood = pool_features(onnx_path, [n for n, _ in extra], [v for _, v in extra])
-        figures = measure(pool, nonwood, NEVER_TRAINED, refs=refs, draws=draws, seed=seed)
+        figures = measure(pool, nonwood, NEVER_TRAINED, ks=ks, refs=refs, draws=draws, seed=seed)
         queries_idx = [i for t in NEVER_TRAINED for i in [j for j, n in enumerate(pool.names) if n == t][refs:]]
         synthetic = _synthetic_network(settings.models_dir, pool, queries_idx, nonwood)
-        timings = _timings(paths, timing_per_taxon, settings, Path(tmp))
+        timings = _timings(paths, timing_per_taxon, settings, Path(tmp)) if timing_per_taxon else None
     return {"taxa": list(NEVER_TRAINED), "by_k": figures, "nonwood_photos": _count(nonwood.names),
             "synthetic_network": synthetic, "timings": timings}
 

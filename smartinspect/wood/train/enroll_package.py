@@ -67,7 +67,7 @@ def enroll(references: Path, out: Path, *, settings, source: str | None = None, 
     t_features = time.perf_counter()
     bank = build_bank(features, refs.refs, refs.taxa)
     bank.save(staging / BANK_FILE)
-    distances, truth = leave_out_distances(bank, len(refs.refs))
+    distances, truth = leave_out_distances(features, refs.refs, refs.taxa)
     calibration = calibrate(distances, truth)
     t_fit = time.perf_counter()
     seconds = {"read": t_read - t0, "features": t_features - t_read, "calibrate": t_fit - t_features}
