@@ -16,14 +16,14 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from smartinspect.wood.decode import decode_photo
 from smartinspect.wood.enrolled import ReferenceBank, best_by_taxon, photo_distances, unit_rows, within_taxon_whitening
-from smartinspect.wood.gate import calibrate_gate, view_statistics
+from smartinspect.wood.gate import GateThresholds, calibrate_gate, view_statistics
 from smartinspect.wood.preprocess import ANALYSIS_SIDE, CROP, analysis_view, grid_crops, to_batch
 from smartinspect.wood.taxa import load_taxa
 
@@ -31,11 +31,11 @@ PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff"}
 GRID = 3  # 3 x 3 overlapping 128 px crops of the 256 px view (stride 64)
 UNKNOWN_ACCEPT = 0.03  # share of left-out-taxon photos the threshold lets through on the references
 DEFAULT_THRESHOLD = 0.25  # nearest-taxon distance when fewer than two taxa give no left-out sample (docs/wood.md)
-GATE_MARGIN, STRUCTURE_SLACK = 1.0, 0.75  # the gate's room beyond the references (docs/wood.md)
+STRUCTURE_SLACK = 0.75  # the gate's structure floor: this share of the flattest reference (docs/wood.md)
 CLASS_COLOUR_MIN_PHOTOS = 10  # a taxon's own colour range only from this many photos
 SPECIES_PROBABILITY = GENUS_PROBABILITY = 0.5
 BATCH = 64  # crops per ONNX Runtime call
-LOSO_MAX_SPECIMENS = 400  # calibration cost grows with specimens x bank size; beyond this, a round-robin sample
+FOLDS = 10  # calibration refits the whitening once per fold of specimens (docs/wood.md)
 SHRINKAGE = 0.3  # of the within-taxon scatter towards its mean variance (chosen on synthetic taxa, docs/wood.md)
 TAXON_NAME = re.compile(r"^[A-Z][a-z-]+( [a-z-]+)?$")
 
@@ -128,37 +128,39 @@ def build_bank(features: np.ndarray, refs: list[Reference], taxa: tuple[str, ...
 
 
 def leave_out_distances(features: np.ndarray, refs: list[Reference], taxa: tuple[str, ...], *,
-                        max_specimens: int = LOSO_MAX_SPECIMENS) -> tuple[np.ndarray, np.ndarray]:
-    """Leave-one-specimen-out: (photos, taxa) distances of each left-out specimen's photos, with the whitening
-    refitted and the bank rebuilt without that specimen (a whitening fitted on a photo makes that photo look closer
-    than a new photo of its taxon would be), and each photo's taxon index. ``features``: raw backbone features,
-    photo-major (GRID^2 crops per photo). At most ``max_specimens`` specimens, taken round-robin over the taxa."""
+                        folds: int = FOLDS) -> tuple[np.ndarray, np.ndarray]:
+    """Leave-specimens-out: (photos, taxa) distances of every photo, scored with the whitening refitted and the bank
+    rebuilt without its specimen (a whitening fitted on a photo makes that photo look closer than a new photo of its
+    taxon would be), and each photo's taxon index. ``features``: raw backbone features, photo-major (GRID^2 crops
+    per photo). Specimens are spread over ``folds`` folds, a taxon's specimens over different folds, so a taxon with
+    up to ``folds`` specimens loses one at a time (exactly leave-one-specimen-out); one refit per fold keeps the
+    cost flat in the collection's size."""
     per = GRID ** 2
     labels = np.repeat([taxa.index(r.taxon) for r in refs], per)
-    specimen_of = np.repeat([r.specimen for r in refs], per)
-    rows, truth = [], []
-    for specimen in _specimen_sample(refs, max_specimens):
-        held = specimen_of == specimen
+    fold_of = np.repeat(_specimen_folds(refs, folds), per)
+    distances = np.zeros((len(refs), len(taxa)), np.float32)
+    for fold in np.unique(fold_of):
+        held = fold_of == fold
         kept = np.flatnonzero(~held)
+        if len(kept) == 0:  # a single specimen in all: nothing to score it against
+            distances[:] = np.inf
+            break
         kept = kept[np.argsort(labels[kept], kind="stable")]
         mean, projection = within_taxon_whitening(features[kept], labels[kept], SHRINKAGE)
         bank = unit_rows((features[kept] - mean) @ projection)
         query = unit_rows((features[held] - mean) @ projection)
-        rows.append(photo_distances(best_by_taxon(query, bank, labels[kept], len(taxa)), per))
-        truth += labels[held][::per].tolist()
-    return np.concatenate(rows), np.asarray(truth)
+        distances[held[::per]] = photo_distances(best_by_taxon(query, bank, labels[kept], len(taxa)), per)
+    return distances, labels[::per]
 
 
-def _specimen_sample(refs: list[Reference], limit: int) -> list[str]:
-    by_taxon: dict[str, list[str]] = {}
+def _specimen_folds(refs: list[Reference], folds: int) -> list[int]:
+    """The fold of each photo: specimen j of the t-th taxon goes to fold (t + j) % folds."""
+    order: dict[str, dict[str, int]] = {}
     for r in refs:
-        if r.specimen not in by_taxon.setdefault(r.taxon, []):
-            by_taxon[r.taxon].append(r.specimen)
-    queues = [list(v) for _, v in sorted(by_taxon.items())]
-    out: list[str] = []
-    while len(out) < limit and any(queues):
-        out += [q.pop(0) for q in queues if q][: limit - len(out)]
-    return out
+        mine = order.setdefault(r.taxon, {})
+        mine.setdefault(r.specimen, len(mine))
+    taxon_index = {t: i for i, t in enumerate(order)}
+    return [(taxon_index[r.taxon] + order[r.taxon][r.specimen]) % folds for r in refs]
 
 
 @dataclass(frozen=True)
@@ -218,15 +220,26 @@ def decision_params(taxa: tuple[str, ...], calibration: Calibration, gate: dict)
 
 
 def gate_from_references(views: list[np.ndarray], refs: list[Reference], counts: dict) -> dict:
-    """The non-wood gate (wood/gate.py) calibrated on the references, wider than the synthetic network's (a few
-    references do not span a taxon's photos: each range is widened by ``GATE_MARGIN`` times its extreme's distance
-    to the 2nd percentile, the structure floor lowered to ``STRUCTURE_SLACK`` of the flattest reference); a taxon's
-    own colour range only from ``CLASS_COLOUR_MIN_PHOTOS`` photos."""
+    """The non-wood gate (wood/gate.py) for an enrolled collection: the default wood ranges (any timber's colour,
+    a natural photo's pixel correlation), widened where the references go beyond them (``calibrate_gate``), never
+    narrowed by them: a few references do not span their taxa's photos, and a gate fitted to 16 photos turned away
+    most new photos of the same taxa. The structure floor is ``STRUCTURE_SLACK`` of the flattest reference; a
+    taxon's own colour range only from ``CLASS_COLOUR_MIN_PHOTOS`` photos. Non-wood inputs that pass these loose
+    checks are left to the open-set distance (docs/wood.md)."""
     stats = [view_statistics(v) for v in views]
     own = [i for i, r in enumerate(refs) if counts[r.taxon]["photos"] >= CLASS_COLOUR_MIN_PHOTOS]
-    gate = calibrate_gate(stats, margin=GATE_MARGIN, classes=[refs[i].taxon for i in own],
-                          class_stats=[stats[i] for i in own])
-    return replace(gate, min_structure=gate.min_structure * STRUCTURE_SLACK).to_dict()
+    fitted = calibrate_gate(stats, classes=[refs[i].taxon for i in own], class_stats=[stats[i] for i in own])
+    base = GateThresholds()
+    return GateThresholds(
+        min_valid_fraction=min(fitted.min_valid_fraction, base.min_valid_fraction),
+        max_gray_fraction=max(fitted.max_gray_fraction, base.max_gray_fraction),
+        max_bright_fraction=max(fitted.max_bright_fraction, base.max_bright_fraction),
+        hue_range=(min(fitted.hue_range[0], base.hue_range[0]), max(fitted.hue_range[1], base.hue_range[1])),
+        chroma_range=(min(fitted.chroma_range[0], base.chroma_range[0]),
+                      max(fitted.chroma_range[1], base.chroma_range[1])),
+        min_autocorrelation=min(fitted.min_autocorrelation, base.min_autocorrelation),
+        min_structure=fitted.min_structure * STRUCTURE_SLACK, class_colour=fitted.class_colour,
+    ).to_dict()
 
 
 def replace_package(staging: Path, out: Path) -> None:

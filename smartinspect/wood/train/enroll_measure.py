@@ -37,9 +37,6 @@ from smartinspect.wood.train.enroll import (
 )
 
 log = logging.getLogger(__name__)
-# Specimens scored leave-one-out per simulated enrollment (`wood enroll` itself scores up to 400): the measurement
-# runs about 80 enrollments; at k = 1, 3 and 10 every specimen is scored anyway (14 x 10 = 140)
-LOSO_CAP = 140
 # Genera the synthetic network never had as classes: the test open set, and the validation open set (used only to
 # choose that network's open-set rule)
 NEVER_TRAINED = OPEN_SET_TAXA + VALIDATION_OPEN_SET_TAXA
@@ -126,14 +123,14 @@ class Enrolled:
     figures: dict
 
 
-def enroll_subset(pool: Pool, idx: list[int], loso_max: int = 400) -> Enrolled:
+def enroll_subset(pool: Pool, idx: list[int]) -> Enrolled:
     taxa = tuple(sorted({pool.names[i] for i in idx}))
     refs = [Reference(Path(str(i)), pool.names[i], f"{pool.names[i]}/{i}") for i in idx]
     counts = {t: {"photos": sum(r.taxon == t for r in refs), "specimens": sum(r.taxon == t for r in refs)}
               for t in taxa}
     features = pool.features[idx].reshape(len(idx) * GRID ** 2, -1)
     bank = build_bank(features, refs, taxa)
-    calibration = calibrate(*leave_out_distances(features, refs, taxa, max_specimens=loso_max))
+    calibration = calibrate(*leave_out_distances(features, refs, taxa))
     gate = gate_from_references([pool.views[i] for i in idx], refs, counts)
     return Enrolled(bank, WoodModelParams.from_params(decision_params(taxa, calibration, gate)), calibration.figures)
 
@@ -170,7 +167,7 @@ def measure(pool: Pool, nonwood: Pool, taxa, *, ks=(1, 3, 10, 30), refs: int = 3
         rng = np.random.default_rng(seed + k)
         rows = []
         for _ in range(draws if k < refs else 1):
-            enrolled = enroll_subset(pool, _draws(pool, taxa, k, refs, rng), LOSO_CAP)
+            enrolled = enroll_subset(pool, _draws(pool, taxa, k, refs, rng))
             calls = screen_subset(pool, enrolled, queries)
             truth = [pool.names[i] for i in queries]
             nw = screen_subset(nonwood, enrolled, list(range(len(nonwood.names))))
@@ -191,7 +188,7 @@ def _left_out(pool: Pool, taxa, k: int, refs: int, rng, queries: list[int]) -> f
     """Each taxon left out of the enrollment in turn: the share of its query photos that abstain."""
     abstained = []
     for t in taxa:
-        enrolled = enroll_subset(pool, _draws(pool, taxa, k, refs, rng, skip=t), LOSO_CAP)
+        enrolled = enroll_subset(pool, _draws(pool, taxa, k, refs, rng, skip=t))
         mine = [i for i in queries if pool.names[i] == t]
         abstained += [c.abstained for c, _ in screen_subset(pool, enrolled, mine)]
     return float(np.mean(abstained))
