@@ -1,4 +1,5 @@
-"""``smartinspect datagen|train|evaluate|bench wood``. Only typer is imported here; the work loads lazily."""
+"""``smartinspect datagen|train|evaluate|bench wood`` and ``smartinspect wood enroll|screen``. Only typer is imported
+here; the work loads lazily."""
 
 from __future__ import annotations
 
@@ -113,6 +114,79 @@ def probe_wood_cmd(
         typer.echo(line)
 
 
+wood_app = typer.Typer(help="Wood screening on a lab's own reference collection (docs/wood.md).",
+                       no_args_is_help=True)
+
+
+@wood_app.command("enroll")
+def enroll_cmd(
+    references: Annotated[Path, typer.Option(help="one folder per taxon (genus or binomial), photos inside or in "
+                                                  "one sub-folder per specimen")],
+    out: Annotated[Path, typer.Option(help="package folder to write (replaced atomically; e.g. "
+                                           "models/wood-enrolled to serve it)")],
+    source: Annotated[str | None, typer.Option(help="where the references come from, for the model card (e.g. "
+                                                    "'xylarium of lab X, 2026 photos')")] = None,
+    track: Annotated[bool, typer.Option(help="log the enrollment as an MLflow run")] = True,
+) -> None:
+    """Enroll reference photos: pretrained features, reference bank, calibrated open-set rule, package."""
+    from smartinspect.config import get_settings
+    from smartinspect.wood.train.enroll import EnrollmentError
+    from smartinspect.wood.train.enroll_package import enroll
+
+    try:
+        result = enroll(references, out, settings=get_settings(), source=source, track=track)
+    except EnrollmentError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    emit_json({"package": str(result.package), "taxa": result.manifest["references"]["taxa"],
+               "calibration": result.manifest["metrics"]["calibration"], "seconds": result.seconds})
+
+
+@wood_app.command("screen")
+def screen_cmd(
+    files: Annotated[list[Path], typer.Argument(help="photos to screen")],
+    model: Annotated[Path, typer.Option(help="a wood package folder (enrolled or synthetic-trained)")],
+) -> None:
+    """One JSON object per photo, in input order: top_k, call, abstained and its reason (exit 1 if a photo could
+    not be read)."""
+    from smartinspect.config import get_settings
+    from smartinspect.runtime import load_package
+    from smartinspect.wood.enrolled import classifier_for, screen_files
+
+    try:
+        classifier = classifier_for(load_package(model))
+    except (OSError, ValueError, KeyError) as exc:
+        typer.echo(f"error: {model} is not a usable wood package: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    records = screen_files(classifier, files, get_settings())
+    for record in records:
+        typer.echo(json.dumps(record))
+    if any("error" in r for r in records):
+        raise typer.Exit(1)
+
+
+def evaluate_enrolled_cmd(
+    out: Annotated[Path | None, typer.Option(help="write the JSON result here")] = None,
+    pool: Annotated[Path, typer.Option(help="where the synthetic open-set photos are rendered (once)")] = Path(
+        "datasets/wood/generated-enroll"),
+    refs: Annotated[int, typer.Option(min=1, help="reference candidates per taxon")] = 30,
+    queries: Annotated[int, typer.Option(min=1, help="screened photos per taxon")] = 15,
+    draws: Annotated[int, typer.Option(min=1, help="reference draws per k")] = 3,
+    xray_samples: Annotated[Path, typer.Option(help="real X-ray samples (non-wood)")] = Path(
+        "../shared/data/xray-real-samples/images"),
+    seed: Annotated[int, typer.Option()] = 7000,
+    ks: Annotated[str, typer.Option(help="reference photos per taxon to measure, comma-separated")] = "1,3,10,30",
+    timing_photos: Annotated[int, typer.Option(min=0, help="also time `wood enroll` on this many photos per taxon "
+                                                          "(14 taxa) and screening; 0: skip")] = 36,
+) -> None:
+    """Enrollment on synthetic taxa the synthetic network never saw (k = 1, 3, 10, 30 photos per taxon), a
+    left-out taxon, and real non-wood photos (docs/wood.md, "Enrolled reference collections")."""
+    from smartinspect.wood.train.enroll_measure import run_measurement
+
+    emit_json(run_measurement(pool, refs=refs, queries=queries, draws=draws, xray_dir=xray_samples, seed=seed,
+                              timing_per_taxon=timing_photos, ks=tuple(int(k) for k in ks.split(","))), out)
+
+
 def register(groups: dict[str, typer.Typer]) -> None:
     """Add the wood commands to the shared CLI groups (called by smartinspect.cli)."""
     groups["datagen"].command("wood")(datagen_wood_cmd)
@@ -120,3 +194,5 @@ def register(groups: dict[str, typer.Typer]) -> None:
     groups["evaluate"].command("wood")(evaluate_wood_cmd)
     groups["evaluate"].command("wood-probe")(probe_wood_cmd)
     groups["bench"].command("wood")(bench_wood_cmd)
+    groups["evaluate"].command("wood-enrolled")(evaluate_enrolled_cmd)
+    groups["app"].add_typer(wood_app, name="wood")

@@ -7,8 +7,9 @@ the genus threshold; else the photo abstains as low-confidence. The screening co
 calibrated probabilities) and abstains if any photo abstained or the photos disagree on the genus.
 
 Recommendation: abstained -> expert_review; a CITES-listed (or possibly listed) call, or a CITES-listed declared
-species -> lab_sample (never clear); a mismatch with the declared genus, or a CITES taxon among the top-k at the
-look-alike threshold -> expert_review; otherwise clear.
+species -> lab_sample (never clear); a mismatch with the declared genus, a call whose CITES state is unknown (an
+enrolled taxon taxa.yaml does not list), or a CITES taxon among the top-k at the look-alike threshold ->
+expert_review; otherwise clear.
 """
 
 from __future__ import annotations
@@ -110,6 +111,9 @@ def recommend(*, abstain_reasons: Sequence[str], call: str | None, level: CallLe
         reasons.append(Reason("cites_listed", f"{call} is {call_status.state.replace('_', ' ')} on CITES Appendix "
                               f"{call_status.appendix}; a lab sample confirms the species",
                               {"taxon": call, "appendix": call_status.appendix}))
+    if call_status is not None and call_status.state == "unknown":
+        reasons.append(Reason("cites_unknown", f"{call} is not in the CITES table; an expert checks whether it is "
+                              "listed", {"taxon": call}))
     if declared_status.flagged:
         reasons.append(Reason("declared_cites", f"the declared {declared!r} is CITES-listed (Appendix "
                               f"{declared_status.appendix}): check the permit and sample",
@@ -132,6 +136,6 @@ def recommend(*, abstain_reasons: Sequence[str], call: str | None, level: CallLe
         return Recommendation.expert_review, reasons, match
     if codes & {"cites_listed", "declared_cites"}:
         return Recommendation.lab_sample, reasons, match
-    if codes & {"declared_mismatch", "declared_unrecognised", "cites_lookalike"}:
+    if codes & {"declared_mismatch", "declared_unrecognised", "cites_lookalike", "cites_unknown"}:
         return Recommendation.expert_review, reasons, match
     return Recommendation.clear, reasons, match

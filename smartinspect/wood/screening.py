@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,13 +15,17 @@ from smartinspect.wood.inferencer import WoodClassifier
 from smartinspect.wood.taxa import TaxonTable, load_taxa
 from smartinspect.wood.types import ScreeningResult
 
+if TYPE_CHECKING:
+    from smartinspect.wood.enrolled import EnrolledClassifier
 
-def screen_views(classifier: WoodClassifier, views: Sequence[np.ndarray], *, declared_species: str,
-                 table: TaxonTable | None = None) -> ScreeningResult:
+
+def screen_views(classifier: WoodClassifier | EnrolledClassifier, views: Sequence[np.ndarray], *,
+                 declared_species: str, table: TaxonTable | None = None) -> ScreeningResult:
     """Screen the analysis views (one per photo, (side, side, 3) uint8 RGB) of one consignment."""
     if not views:
         raise ValueError("a screening needs at least one photo")
-    table = table or load_taxa()
+    # an enrolled collection brings its own table: taxa.yaml plus the taxa it enrolled (CITES state unknown)
+    table = table or getattr(classifier, "table", None) or load_taxa()
     params = classifier.params
     start = time.perf_counter()
     scores = classifier.score_views(list(views))

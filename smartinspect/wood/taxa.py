@@ -61,7 +61,7 @@ class TaxonTable:
         """Status of a call or declaration: a species ("Genus epithet"), a class name, or a genus."""
         genus = name.split()[0]
         entry = self.genera.get(genus)
-        if entry is None:
+        if entry is None or entry.get("cites_unknown"):
             return CitesStatus("unknown", None, f"{genus} is not in the CITES table; an expert must check")
         species_map: dict[str, str] = entry.get("species") or {}
         note = str(entry.get("note", "")).strip()
@@ -82,6 +82,23 @@ class TaxonTable:
         epithet = words[1].lower() if len(words) > 1 and words[1].lower() not in ("spp.", "spp", "sp.", "sp") else None
         known = genus if genus in self.genera else None
         return DeclaredSpecies(text, known, f"{genus} {epithet}" if epithet and known else None)
+
+    def with_taxa(self, taxa: list[str] | tuple[str, ...]) -> TaxonTable:
+        """This table plus the classes of an enrolled reference collection (``smartinspect.wood.enrolled``): a
+        taxon (genus or binomial) the table does not list becomes a class, and a genus it does not list gets an
+        entry whose CITES state is ``unknown`` (never cleared) until taxa.yaml names it."""
+        classes, genera = dict(self.classes), dict(self.genera)
+        for taxon in taxa:
+            words = taxon.split()
+            genus = words[0]
+            if genus not in genera:
+                genera[genus] = {"role": "enrolled", "call_level": "species" if len(words) > 1 else "genus",
+                                 "cites_unknown": True, "appendix": None,
+                                 "note": f"{genus} is enrolled from the lab's references but not in the CITES "
+                                         "table; an expert must check its status"}
+            if taxon not in classes:
+                classes[taxon] = {"genus": genus, **({"species": taxon} if len(words) > 1 else {})}
+        return TaxonTable({"classes": classes, "genera": genera})
 
     def reference(self, genus: str) -> dict[str, Any]:
         """Notes for the expert UI: family, CITES, look-alikes, key features."""

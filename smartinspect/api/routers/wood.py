@@ -16,10 +16,10 @@ from smartinspect.api.uploads import conflict_error, read_limited
 from smartinspect.api.uploads import declaration_number as check_declaration_number
 from smartinspect.domain.reasons import client_reason
 from smartinspect.domain.roles import Role
-from smartinspect.domain.tasks import WOOD_TASK
 from smartinspect.domain.uploads import IdempotencyConflict, UploadRejected
 from smartinspect.storage.models_wood import WoodScreening, WoodScreeningStatus
 from smartinspect.wood.decode import MEDIA_TYPES
+from smartinspect.wood.enrolled import EnrolledClassifier, served_classifier
 from smartinspect.wood.inferencer import WoodClassifier
 from smartinspect.wood.service import analyse_screening, check_photos, get_screening, store_screening, stored_views
 from smartinspect.wood.taxa import load_taxa
@@ -29,10 +29,11 @@ READERS = (Role.officer, Role.expert, Role.admin)
 _ERRORS = {code: {"model": ErrorPublic} for code in (404, 409, 413, 415, 422, 500, 503)}
 
 
-def _classifier(registry) -> WoodClassifier:
+def _classifier(registry) -> WoodClassifier | EnrolledClassifier:
+    """An enrolled reference collection when one is served, else the synthetic-trained classifier."""
     try:
-        return WoodClassifier(registry.by_task(WOOD_TASK))
-    except (KeyError, ValueError) as exc:  # no wood model served, or its manifest is broken
+        return served_classifier(registry)
+    except (KeyError, ValueError) as exc:  # no wood model served, or its manifest or bank is broken
         raise ApiError(503, "model_unavailable", str(exc)) from exc
 
 
@@ -129,9 +130,11 @@ def list_taxa(registry: RegistryDep) -> list[GenusReferencePublic]:
     """Reference notes per genus (CITES status, look-alikes, key features) and the model classes of each."""
     table = load_taxa()
     try:
-        served = WoodClassifier(registry.by_task(WOOD_TASK)).params.taxa
+        classifier = served_classifier(registry)
     except (KeyError, ValueError):
-        served = ()
+        served: tuple[str, ...] = ()
+    else:
+        served, table = classifier.params.taxa, getattr(classifier, "table", table)
     return [GenusReferencePublic(**table.reference(g), classes=[t for t in served if table.genus_of(t) == g])
             for g in table.genera]
 

@@ -80,7 +80,7 @@ class WoodScreeningPublic(BaseModel):
 class GenusReferencePublic(BaseModel):
     genus: str
     family: str | None
-    role: str | None = Field(description="cites | lookalike | common | open_set (evaluation only)")
+    role: str | None = Field(description="cites | lookalike | common | open_set (evaluation only) | enrolled (a taxon of the served reference collection that the CITES table does not list)")
     call_level: str
     cites_state: str
     cites_appendix: str | None

@@ -152,3 +152,21 @@ def test_per_class_entries_must_cover_the_rule_scores() -> None:
     with pytest.raises(ValueError, match="Cedrela:energy"):
         OpenSetRule("knn+energy", {"knn": 0.0, "energy": 0.0}, {"knn": 1.0, "energy": 1.0},
                     {"Cedrela": {"reference": {"knn": 0.0}, "threshold": {"knn": 1.0}}})
+
+
+def test_a_call_whose_cites_state_is_unknown_never_clears() -> None:
+    """An enrolled taxon that taxa.yaml does not list (issue 25): called confidently and declared as itself, it
+    still goes to an expert."""
+    taxa = ("Tilia cordata", "Quercus")
+    table = TABLE.with_taxa(taxa)
+    params = WoodModelParams(taxa=taxa, genera=("Tilia", "Quercus"), temperature=1.0,
+                             open_set=OpenSetRule("knn", {"knn": 0.1}, {"knn": 0.5}), species_threshold=0.5,
+                             genus_threshold=0.5, lookalike_threshold=0.0, top_k=3, analysis_side=256, crop=128,
+                             grid=3, gate=GateThresholds())
+    s = ImageScores((0.99, 0.01), 0.2, -3.0, 0.2)
+    image = call_image(0, s, PASS, params, table)
+    combined, call, level, abstain = combine_images([image], [s], params, table)
+    rec, reasons, match = recommend(abstain_reasons=abstain, call=call, level=level, combined=combined,
+                                    declared="Tilia cordata", params=params, table=table)
+    assert call == "Tilia cordata" and match and rec == Recommendation.expert_review
+    assert "cites_unknown" in {r.code for r in reasons}

@@ -65,3 +65,13 @@ def test_reference_notes_for_the_expert() -> None:
     ref = TABLE.reference("Dalbergia")
     assert ref["cites_appendix"] == "II" and ref["listed_species"] == {"Dalbergia nigra": "I"}
     assert "Pterocarpus" in ref["look_alikes"] and ref["key_features"]
+
+
+def test_enrolled_taxa_extend_the_table_with_cites_unknown() -> None:
+    from smartinspect.wood.taxa import load_taxa
+
+    table = load_taxa().with_taxa(["Tilia cordata", "Swietenia macrophylla", "Fagus"])
+    assert table.genus_of("Tilia cordata") == "Tilia" and table.cites_of("Tilia cordata").state == "unknown"
+    assert table.cites_of("Fagus").state == "unknown" and not table.cites_of("Fagus").flagged
+    assert table.cites_of("Swietenia macrophylla").appendix == "II"
+    assert "Tilia" not in load_taxa().genera  # the shared table is not changed
