@@ -83,8 +83,19 @@ def export_onnx(net: LiteCenterNet, path: Path, *, imgsz: int) -> Path:
     return path
 
 
+def _neighbourhood_max(maps: np.ndarray) -> np.ndarray:
+    """(N, C, h, w) -> the maximum over each cell's 3x3 neighbourhood."""
+    h, w = maps.shape[-2:]
+    padded = np.pad(maps, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=-np.inf)
+    return np.max([padded[:, :, dy:dy + h, dx:dx + w] for dy in range(3) for dx in range(3)], axis=0)
+
+
 def check_parity(net: LiteCenterNet, onnx_path: Path, tiles: np.ndarray) -> dict[str, float]:
-    """PyTorch eager vs ONNX Runtime on the same (N, T, T, 3) uint8 tiles: max difference of scores and boxes."""
+    """PyTorch eager vs ONNX Runtime on the same (N, T, T, 3) uint8 tiles: max difference of scores and boxes.
+
+    Scores are compared as the best peak in each 3x3 neighbourhood: where two neighbouring cells nearly tie, the
+    two runtimes may keep a different one of them (the local-maximum test is exact), which moves a peak by one
+    cell but not its score; a cell-by-cell comparison would report the whole score as the difference."""
     from smartinspect.runtime import OnnxModel
     from smartinspect.xray.preprocess import tiles_to_batch
 
@@ -93,7 +104,8 @@ def check_parity(net: LiteCenterNet, onnx_path: Path, tiles: np.ndarray) -> dict
         eager = ExportWrapper(net).eval()(torch.from_numpy(batch)).numpy()
     onnx_out = OnnxModel(onnx_path, providers=["CPUExecutionProvider"]).run(batch)[0]
     c = net.num_classes
-    return {"parity_max_abs_score": float(np.abs(eager[:, :c] - onnx_out[:, :c]).max()),
+    scores = np.abs(_neighbourhood_max(eager[:, :c]) - _neighbourhood_max(onnx_out[:, :c]))
+    return {"parity_max_abs_score": float(scores.max()),
             "parity_max_abs_box": float(np.abs(eager[:, c:] - onnx_out[:, c:]).max()),
             "parity_tiles": float(len(tiles))}
 
