@@ -21,7 +21,6 @@ import hmac
 import json
 import logging
 import os
-import secrets
 import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,6 +29,8 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+from smartinspect.storage.secretfiles import read_or_create_secret
 
 log = logging.getLogger(__name__)
 KEY_FILE = "audit_key"
@@ -65,22 +66,7 @@ def load_audit_key(settings: Any) -> bytes:
 
 @lru_cache(maxsize=8)
 def _persisted_key(path: Path) -> bytes:
-    try:
-        return path.read_bytes().strip()
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:  # O_EXCL: concurrent first starts agree on the first key written
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes().strip()
-    key = secrets.token_hex(32).encode()
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key)
-        fh.flush()
-        os.fsync(fh.fileno())
-    log.info("generated the audit chain key in %s (back it up: without it the chain cannot be verified)", path)
-    return key
+    return read_or_create_secret(path, what="the audit chain key (without it the chain cannot be verified)")
 
 
 def session_key(session: Session) -> bytes:

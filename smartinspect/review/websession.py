@@ -12,13 +12,12 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import secrets
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from smartinspect.config import Settings
+from smartinspect.storage.secretfiles import read_or_create_secret
 
 log = logging.getLogger(__name__)
 
@@ -51,29 +50,8 @@ def load_session_secret(settings: Settings) -> bytes:
     """
     if settings.session_secret is not None:  # Settings refuses one shorter than 32 characters
         return settings.session_secret.get_secret_value().encode()
-    return _persisted_secret(settings.data_dir / SECRET_FILE)
-
-
-def _persisted_secret(path: Path) -> bytes:
-    try:
-        secret = path.read_bytes().strip()
-        if len(secret) >= _MIN_SECRET_BYTES:
-            return secret
-        raise ValueError(f"{path} holds {len(secret)} bytes; a session secret needs {_MIN_SECRET_BYTES}")
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    candidate = secrets.token_hex(32).encode()
-    try:  # O_EXCL: two workers starting together agree on the first file written
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _persisted_secret(path)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(candidate)
-        fh.flush()
-        os.fsync(fh.fileno())
-    log.info("generated the review session secret in %s", path)
-    return candidate
+    return read_or_create_secret(settings.data_dir / SECRET_FILE, what="the review session secret",
+                                 min_bytes=_MIN_SECRET_BYTES)
 
 
 def _signature(secret: bytes, body: str) -> str:
