@@ -90,22 +90,30 @@ def _neighbourhood_max(maps: np.ndarray) -> np.ndarray:
     return np.max([padded[:, :, dy:dy + h, dx:dx + w] for dy in range(3) for dx in range(3)], axis=0)
 
 
-def check_parity(net: LiteCenterNet, onnx_path: Path, tiles: np.ndarray) -> dict[str, float]:
+def check_parity(net: LiteCenterNet, onnx_path: Path, tiles: np.ndarray, *, min_score: float = 0.05) -> dict[str, float]:
     """PyTorch eager vs ONNX Runtime on the same (N, T, T, 3) uint8 tiles: max difference of scores and boxes.
 
-    Scores are compared as the best peak in each 3x3 neighbourhood: where two neighbouring cells nearly tie, the
-    two runtimes may keep a different one of them (the local-maximum test is exact), which moves a peak by one
-    cell but not its score; a cell-by-cell comparison would report the whole score as the difference."""
+    The graph's score output keeps only 3x3 local maxima, an exact test: on a plateau (a barely trained head sits
+    at its 0.01 prior over every air cell) float rounding decides which cells survive, so the two peak maps are not
+    compared cell by cell. Instead: every ONNX peak must carry the eager network's score at that cell, and every
+    eager peak that serving would decode (>= ``min_score``) must have an ONNX peak of that score in its 3x3
+    neighbourhood."""
     from smartinspect.runtime import OnnxModel
     from smartinspect.xray.preprocess import tiles_to_batch
 
     batch = tiles_to_batch(tiles)
     with torch.no_grad():
-        eager = ExportWrapper(net).eval()(torch.from_numpy(batch)).numpy()
+        x = torch.from_numpy(batch)
+        eager = ExportWrapper(net).eval()(x).numpy()
+        heat = torch.sigmoid(net.eval()(x)[0]).numpy()
     onnx_out = OnnxModel(onnx_path, providers=["CPUExecutionProvider"]).run(batch)[0]
     c = net.num_classes
-    scores = np.abs(_neighbourhood_max(eager[:, :c]) - _neighbourhood_max(onnx_out[:, :c]))
-    return {"parity_max_abs_score": float(scores.max()),
+    onnx_peaks, eager_peaks = onnx_out[:, :c], eager[:, :c]
+    at_onnx_peaks = np.abs(onnx_peaks - heat)[onnx_peaks > 0]
+    served = eager_peaks >= min_score
+    at_eager_peaks = np.abs(_neighbourhood_max(onnx_peaks) - eager_peaks)[served]
+    score_diff = max(float(at_onnx_peaks.max(initial=0.0)), float(at_eager_peaks.max(initial=0.0)))
+    return {"parity_max_abs_score": score_diff,
             "parity_max_abs_box": float(np.abs(eager[:, c:] - onnx_out[:, c:]).max()),
             "parity_tiles": float(len(tiles))}
 
