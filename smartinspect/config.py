@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     wood_max_image_pixels: int = Field(default=60_000_000, ge=16_384)  # phone photos are 12-50 Mpx; more: 413
     wood_min_contrast: float = Field(default=3.0, ge=0.0)  # luminance std (0-255) below this is a blank frame: 422
 
+    # X-ray anomaly stage (issue 21): a scanner's site picks the anomaly model fitted on that site's normal traffic
+    # (package params.site); scanners not listed, and sites with no model, use the "default" site's model.
+    # JSON in the environment: SMARTINSPECT_ANOMALY_SITES='{"lane-07": "yangshan-4"}'
+    anomaly_sites: dict[str, str] = Field(default_factory=dict)
+
     # Admission control and early refusal (issue 23): requests in flight per class, beyond which the API answers
     # 503 with Retry-After at once; bodies over the limit are refused (413) while they stream in
     max_inflight_inference: int = Field(default=4, ge=1)  # POST scans / documents / wood screenings (a model runs)

@@ -37,6 +37,8 @@ def fit_cmd(
     name: Annotated[str, typer.Option(help="model name in the manifest")] = "xray-anomaly",
     site: Annotated[str, typer.Option(help="site (scanner location) whose normal traffic the images are")] = "default",
     seed: Annotated[int, typer.Option(min=0)] = 0,
+    cargo_only: Annotated[bool, typer.Option("--cargo-only", help="fit and score the container interior only "
+                                             "(cargo scans; needs --pitch-mm)")] = False,
 ) -> None:
     """Fit the anomaly model on a folder of normal scans; logs an MLflow run and writes the package."""
     from smartinspect.anomaly.evaluate import generator_labels, mask_labels
@@ -48,7 +50,7 @@ def fit_cmd(
     try:
         cfg = FitConfig(scale=scale, window=window, fit_pitch_mm=pitch_mm, bank_size=bank_size, per_image=per_image,
                         calibration_fraction=calibration_fraction, false_alarm_rate=false_alarm_rate, top_k=top_k,
-                        seed=seed, site=site)
+                        seed=seed, site=site, crop="cargo" if cargo_only else "none")
         evaluations = {}
         if eval_dataset is not None:
             evaluations[f"generator_{eval_dataset.name}_{eval_split}"] = generator_labels(eval_dataset, eval_split)

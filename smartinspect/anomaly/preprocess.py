@@ -29,6 +29,19 @@ def read_attenuation(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.
         raise AnomalyInputError(exc.code, f"{path}: {exc.message}") from exc
 
 
+def cargo_box(attenuation: np.ndarray, pitch_mm: float | None) -> tuple[int, int, int, int] | None:
+    """(x1, y1, x2, y2) of the container interior (the X-ray kind's empty-container check), or None when there is
+    no pitch to measure with, no container is found, or the interior is too small to score."""
+    from smartinspect.xray.empty import EmptyCheckParams, find_container_interior
+
+    if pitch_mm is None:
+        return None
+    box = find_container_interior(attenuation, pitch_mm, EmptyCheckParams())
+    if box is None or min(box[2] - box[0], box[3] - box[1]) < MIN_SIDE:
+        return None
+    return tuple(int(v) for v in box)
+
+
 def view_factor(view: ViewParams, pitch_mm: float | None) -> float:
     """Model pixels per input pixel: the fitted ``scale``, corrected when the scan's pitch is known and differs
     from the pitch the model was fitted at."""

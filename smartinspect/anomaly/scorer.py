@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from smartinspect.anomaly.memory import MemoryBank
-from smartinspect.anomaly.preprocess import to_network_input
+from smartinspect.anomaly.preprocess import cargo_box, to_network_input
 from smartinspect.anomaly.types import AnomalyPackageError, AnomalyResult, ScoreParams, ViewParams
 from smartinspect.domain.tasks import ANOMALY_TASK
 from smartinspect.runtime import LoadedModel, ModelSpec, file_sha256
@@ -89,13 +89,23 @@ class AnomalyScorer:
         flat = np.ascontiguousarray(features.reshape(c, h * w).T)
         return self.bank.nearest_distance(flat).reshape(h, w)
 
-    def score(self, attenuation: np.ndarray, *, pitch_mm: float | None = None) -> AnomalyResult:
+    def score(self, attenuation: np.ndarray, *, pitch_mm: float | None = None,
+              interior: tuple[int, int, int, int] | None = None) -> AnomalyResult:
         """(H, W) float attenuation -ln(I/I0) (smartinspect.xray.decode.to_attenuation) -> :class:`AnomalyResult`.
 
-        ``pitch_mm``: the scan's pixel pitch when known (resampled to the fitted pitch); the box is in input px.
+        ``pitch_mm``: the scan's pixel pitch when known (resampled to the fitted pitch); boxes are in input px.
+        A ``crop="cargo"`` model scores the container interior only: ``interior`` when the caller has already found
+        it (the scan pipeline's empty check), else found here.
         """
         timings: dict[str, float] = {}
         start = time.perf_counter()
+        x0 = y0 = 0
+        full_height, full_width = attenuation.shape
+        if self.view.crop == "cargo":
+            box = interior or cargo_box(attenuation, pitch_mm or self.view.fit_pitch_mm)
+            if box is not None:
+                x0, y0, x1, y1 = box
+                attenuation = attenuation[y0:y1, x0:x1]
         batch, factor, (h, w) = to_network_input(attenuation, self.view, pitch_mm=pitch_mm)
         timings["preprocess_ms"] = _ms_since(start)
         start = time.perf_counter()
@@ -107,13 +117,13 @@ class AnomalyScorer:
         (cx1, cy1, cx2, cy2), peak = peak_region(smoothed)
         cell = s / factor  # input pixels per patch cell
         height, width = attenuation.shape
-        region = (int(cx1 * cell), int(cy1 * cell), min(width, int(np.ceil(cx2 * cell))),
-                  min(height, int(np.ceil(cy2 * cell))))
+        region = (x0 + int(cx1 * cell), y0 + int(cy1 * cell), x0 + min(width, int(np.ceil(cx2 * cell))),
+                  y0 + min(height, int(np.ceil(cy2 * cell))))
         threshold = self.threshold
         return AnomalyResult(
             score=value, anomalous=bool(value >= threshold), threshold=threshold,
             heatmap=(smoothed / threshold).astype(np.float32), heatmap_stride=cell, region=region,
-            region_score=peak / threshold, timings_ms=timings,
+            region_score=peak / threshold, timings_ms=timings, heatmap_origin=(x0, y0),
         )
 
 

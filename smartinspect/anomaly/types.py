@@ -27,7 +27,8 @@ class ViewParams:
     scale: model pixels per input pixel (0.5: a 5 mm/px scan is scored at 10 mm/px).
     fit_pitch_mm: the pitch of the images the model was fitted on, if known; a scan at another known pitch is
     resampled to match. window: attenuation mapped to black. pad_multiple: the network's deepest stride. input_mode: the
-    analysis windows on the three input channels.
+    analysis windows on the three input channels. crop: "cargo" scores only the container's interior (found by the
+    X-ray kind's empty-container check; the whole image when no container is found), "none" the whole image.
     """
 
     scale: float = 0.5
@@ -35,8 +36,11 @@ class ViewParams:
     fit_pitch_mm: float | None = None
     pad_multiple: int = 16
     input_mode: str = "multiwindow"  # smartinspect.xray.preprocess.to_model_input modes
+    crop: str = "none"
 
     def __post_init__(self) -> None:
+        if self.crop not in ("none", "cargo"):
+            raise AnomalyPackageError(f"crop must be 'none' or 'cargo', got {self.crop!r}")
         if self.input_mode not in ("gray", "multiwindow"):
             raise AnomalyPackageError(f"input_mode must be 'gray' or 'multiwindow', got {self.input_mode!r}")
         if not 0.05 <= self.scale <= 4.0:
@@ -82,9 +86,18 @@ class AnomalyResult:
     region: tuple[int, int, int, int]
     region_score: float
     timings_ms: dict[str, float] = field(default_factory=dict)
+    heatmap_origin: tuple[int, int] = (0, 0)  # input pixels of the heatmap's first cell (a cargo crop's corner)
 
     def heatmap_image(self, width: int, height: int) -> np.ndarray:
-        """The heatmap resized to the input image: (height, width) float32."""
+        """The heatmap on the input image's grid: (height, width) float32, 0 outside the part that was scored."""
         import cv2
 
-        return cv2.resize(self.heatmap, (width, height), interpolation=cv2.INTER_LINEAR)
+        x0, y0 = self.heatmap_origin
+        full = np.zeros((height, width), np.float32)
+        w = min(width - x0, int(round(self.heatmap.shape[1] * self.heatmap_stride)))
+        h = min(height - y0, int(round(self.heatmap.shape[0] * self.heatmap_stride)))
+        if w > 0 and h > 0:
+            size = (int(round(self.heatmap.shape[1] * self.heatmap_stride)),
+                    int(round(self.heatmap.shape[0] * self.heatmap_stride)))
+            full[y0:y0 + h, x0:x0 + w] = cv2.resize(self.heatmap, size, interpolation=cv2.INTER_LINEAR)[:h, :w]
+        return full

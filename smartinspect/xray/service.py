@@ -20,7 +20,6 @@ from smartinspect.clearance.findings import record_finding
 from smartinspect.config import Settings
 from smartinspect.domain.clearance import FindingSource
 from smartinspect.domain.containers import verify_container_number
-from smartinspect.domain.tasks import XRAY_TASK
 from smartinspect.domain.uploads import UploadRejected
 from smartinspect.runtime import ModelRegistry
 from smartinspect.storage.blobs import BlobStore, make_blob_store
@@ -180,10 +179,11 @@ def render_stored_overlay(blobs: BlobStore, analyzer: ScanAnalyzer, scan: Scan) 
     low = None
     if scan.image_low_sha256:
         low = to_attenuation(decode_pixels(blobs.get(scan.image_low_sha256), _stored_header(scan, channels=1)))
-    box = (scan.result or {}).get("empty_check", {}).get("interior_box")
+    result = scan.result or {}
+    box = result.get("empty_check", {}).get("interior_box")
     return render_overlay(to_attenuation(high), stored_detections(scan, analyzer.class_names), analyzer.class_names,
                           att_low=low, window=analyzer.detector.params.window,
-                          interior_box=tuple(box) if box else None)
+                          interior_box=tuple(box) if box else None, anomaly=result.get("anomaly"))
 
 
 def recover_pending_scans(settings: Settings) -> list[str]:
@@ -193,11 +193,13 @@ def recover_pending_scans(settings: Settings) -> list[str]:
     upgrade_database(settings.database_url)
     engine = make_engine(settings.database_url)
     blobs = make_blob_store(settings)
-    analyzer = ScanAnalyzer(ModelRegistry.from_settings(settings).by_task(XRAY_TASK))
+    registry = ModelRegistry.from_settings(settings)
     done = []
     with make_session_factory(engine)() as session:
         for scan in pending_rows(session, Scan, done_status=ScanStatus.analysed):
             try:
+                analyzer = ScanAnalyzer.from_registry(registry, scanner_id=scan.scanner_id,
+                                                      sites=settings.anomaly_sites)
                 analyse_scan(session, blobs, analyzer, scan)
                 done.append(scan.id)
             except Exception as exc:  # keep going; the row says why

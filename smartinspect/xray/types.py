@@ -96,6 +96,27 @@ class EmptyCheck:
 
 
 @dataclass(frozen=True)
+class AnomalyCheck:
+    """The site-normal anomaly model's view of the scan's cargo space (``smartinspect.anomaly``).
+
+    score / threshold: image anomaly score and the site's calibrated threshold (anomalous: score >= threshold).
+    region: (x1, y1, x2, y2) scan pixels of the most unusual blob; region_score: its peak over the threshold.
+    heatmap: where the heatmap lies on the scan and its cells: ``origin`` [x, y] and ``stride`` in scan pixels,
+    ``shape`` [h, w], ``png_base64`` (``smartinspect.anomaly.overlay.encode_heatmap``).
+    """
+
+    model_name: str
+    model_version: str
+    site: str
+    score: float
+    threshold: float
+    anomalous: bool
+    region: tuple[int, int, int, int]
+    region_score: float
+    heatmap: dict
+
+
+@dataclass(frozen=True)
 class ScanAnalysis:
     """What the X-ray service concludes about one scan: the typed result handed to clearance."""
 
@@ -108,3 +129,4 @@ class ScanAnalysis:
     width: int
     height: int
     timings_ms: dict[str, float]
+    anomaly: AnomalyCheck | None = None  # None: no anomaly model for the scanner's site

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from smartinspect.xray.types import Detections, EmptyCheck, Reason, Verdict
+from smartinspect.xray.types import AnomalyCheck, Detections, EmptyCheck, Reason, Verdict
 
 IMPENETRABLE_REVIEW_FRACTION = 0.05  # share of the interior the beam could not get through
 
@@ -17,6 +17,7 @@ def decide_verdict(
     review_threshold: float,
     inspect_threshold: float,
     impenetrable_fraction: float = 0.0,
+    anomaly: AnomalyCheck | None = None,
 ) -> tuple[Verdict, tuple[Reason, ...]]:
     """The strictest verdict any reason asks for. Reasons are ordered most serious first."""
     reasons: list[Reason] = []
@@ -39,6 +40,13 @@ def decide_verdict(
     if impenetrable_fraction > IMPENETRABLE_REVIEW_FRACTION:
         msg = f"{impenetrable_fraction:.1%} of the container is too dense for the beam to see through"
         reasons.append(Reason("impenetrable_region", msg, {"fraction": round(impenetrable_fraction, 4)}))
+    if anomaly is not None and anomaly.anomalous:
+        x1, y1, x2, y2 = anomaly.region
+        msg = (f"unusual content for site {anomaly.site} at x {x1}-{x2}, y {y1}-{y2} px "
+               f"(anomaly score {anomaly.score / anomaly.threshold:.2f}x the site's threshold)")
+        evidence = {"score": anomaly.score, "threshold": anomaly.threshold, "region": list(anomaly.region),
+                    "region_score": anomaly.region_score, "site": anomaly.site, "model": anomaly.model_name}
+        reasons.append(Reason("anomaly", msg, evidence))
     inspect_codes = {"contraband_detected", "declared_empty_not_empty"}
     if any(r.code in inspect_codes for r in reasons):
         return Verdict.INSPECT, _serious_first(reasons, inspect_codes)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
+from smartinspect.anomaly.overlay import decode_heatmap
 from smartinspect.storage.models import ClearanceFinding, Scan
 
 
@@ -46,6 +47,17 @@ def test_scan_round_trip_with_verdict_findings_and_overlay(client, app, make_key
     assert body["dual_energy"] is True and body["width"] == scan.high.shape[1]
     assert body["empty_check"]["container_found"] is True
     assert body["reasons"] and body["model"]["name"] == "xray-detector"
+    # the shipped site-normal anomaly model ran beside the detector; its heatmap lies on the scan
+    anomaly = body["anomaly"]
+    assert anomaly["model_name"] == "xray-anomaly" and anomaly["site"] == "default"
+    assert anomaly["anomalous"] == (anomaly["score"] >= anomaly["threshold"])
+    assert ("anomaly" in {r["code"] for r in body["reasons"]}) == anomaly["anomalous"]
+    heat = decode_heatmap(anomaly["heatmap"]["png_base64"])
+    assert list(heat.shape) == anomaly["heatmap"]["shape"]
+    x0, y0 = anomaly["heatmap"]["origin"]
+    assert 0 <= x0 < scan.high.shape[1] and 0 <= y0 < scan.high.shape[0]
+    assert x0 + heat.shape[1] * anomaly["heatmap"]["stride"] <= scan.high.shape[1] + anomaly["heatmap"]["stride"]
+    assert "anomaly_ms" in body["timings_ms"]
     got = client.get(body["links"]["self"], headers={"Authorization": f"Bearer {key}"})
     assert got.status_code == 200 and got.json()["verdict"] == body["verdict"]
     overlay = client.get(body["links"]["overlay"], headers={"Authorization": f"Bearer {key}"})

@@ -11,7 +11,7 @@ import numpy as np
 
 from smartinspect.anomaly.evaluate import image_files
 from smartinspect.anomaly.memory import MemoryBank
-from smartinspect.anomaly.preprocess import read_attenuation, to_network_input
+from smartinspect.anomaly.preprocess import cargo_box, read_attenuation, to_network_input
 from smartinspect.anomaly.scorer import AnomalyScorer
 from smartinspect.anomaly.train.coreset import greedy_coreset
 from smartinspect.anomaly.types import AnomalyInputError, ViewParams
@@ -42,12 +42,15 @@ class FitConfig:
     smooth_sigma: float = 1.0
     seed: int = 0
     site: str = "default"  # the scanner site whose normal traffic this is (the pipeline picks a model by site)
+    crop: str = "none"  # "cargo": fit and score the container interior only (needs fit_pitch_mm)
 
     def __post_init__(self) -> None:
         if not 0.0 < self.calibration_fraction < 1.0:
             raise ValueError(f"calibration_fraction must be in (0, 1), got {self.calibration_fraction}")
         if not 0.0 < self.false_alarm_rate < 0.5:
             raise ValueError(f"false_alarm_rate must be in (0, 0.5), got {self.false_alarm_rate}")
+        if self.crop == "cargo" and self.fit_pitch_mm is None:
+            raise ValueError("crop 'cargo' finds the container by its size in mm: give the images' pitch (--pitch-mm)")
         if self.per_image < 1 or self.bank_size < 1 or self.pca_dims < 0:
             raise ValueError("per_image and bank_size must be >= 1 and pca_dims >= 0")
 
@@ -89,8 +92,12 @@ def choose_window(paths: list[Path], window: float | None) -> float:
 
 
 def patch_features(model: OnnxModel, path: Path, view: ViewParams, stride: int) -> np.ndarray:
-    """(N, C) features of the patches of one image (padding cells dropped)."""
-    batch, _, (h, w) = to_network_input(read_attenuation(path), view)
+    """(N, C) features of the patches of one image (padding cells dropped; a ``crop="cargo"`` view: of its
+    container interior, as the scorer does)."""
+    attenuation = read_attenuation(path)
+    if view.crop == "cargo" and (box := cargo_box(attenuation, view.fit_pitch_mm)) is not None:
+        attenuation = attenuation[box[1]:box[3], box[0]:box[2]]
+    batch, _, (h, w) = to_network_input(attenuation, view)
     maps = model.run(batch)[0][0]
     maps = maps[:, : -(-h // stride), : -(-w // stride)]
     return np.ascontiguousarray(maps.reshape(maps.shape[0], -1).T)

@@ -94,7 +94,7 @@ def fit_package(images_dir: Path, out: Path, cfg: FitConfig, *, settings, name: 
     fit_paths, cal_paths = split_images(paths, cfg.calibration_fraction, cfg.seed)
     net = PatchFeatureNet(cfg.stages, neighbourhood=cfg.neighbourhood)
     view = ViewParams(scale=cfg.scale, window=choose_window(fit_paths, cfg.window), fit_pitch_mm=cfg.fit_pitch_mm,
-                      pad_multiple=net.max_stride, input_mode=cfg.input_mode)
+                      pad_multiple=net.max_stride, input_mode=cfg.input_mode, crop=cfg.crop)
     out = Path(out)
     staging = out.parent / f".{out.name}.staging"
     shutil.rmtree(staging, ignore_errors=True)

@@ -16,7 +16,6 @@ from smartinspect.api.schemas.scans import ScanPublic
 from smartinspect.api.uploads import conflict_error, read_limited
 from smartinspect.domain.reasons import client_reason
 from smartinspect.domain.roles import Role
-from smartinspect.domain.tasks import XRAY_TASK
 from smartinspect.domain.uploads import IdempotencyConflict, UploadRejected
 from smartinspect.storage.models import Scan, ScanStatus
 from smartinspect.storage.scans import get_scan
@@ -35,9 +34,11 @@ READERS = (Role.scanner, Role.officer, Role.expert, Role.admin)
 _ERRORS = {code: {"model": ErrorPublic} for code in (404, 409, 413, 415, 422, 500, 503)}
 
 
-def _analyzer(registry) -> ScanAnalyzer:
+def _analyzer(registry, settings=None, scanner_id: str | None = None) -> ScanAnalyzer:
+    """The detector plus the anomaly model of the scanner's site; 503 while no detector is loaded."""
     try:
-        return ScanAnalyzer(registry.by_task(XRAY_TASK))
+        return ScanAnalyzer.from_registry(registry, scanner_id=scanner_id,
+                                          sites=settings.anomaly_sites if settings is not None else None)
     except KeyError as exc:
         raise ApiError(503, "model_unavailable", str(exc)) from exc
 
@@ -46,7 +47,8 @@ def to_public(scan: Scan) -> ScanPublic:
     result = scan.result or {}
     return ScanPublic(
         id=scan.id, status=scan.status, verdict=scan.verdict, reasons=result.get("reasons", []),
-        findings=result.get("findings", []), empty_check=result.get("empty_check"), scanner_id=scan.scanner_id,
+        findings=result.get("findings", []), empty_check=result.get("empty_check"),
+        anomaly=result.get("anomaly"), scanner_id=scan.scanner_id,
         container_no=scan.container_no, declaration_no=scan.declaration_no, declared_empty=scan.declared_empty,
         scanned_at=scan.scanned_at, pixel_pitch_mm=scan.pixel_pitch_mm, width=scan.width, height=scan.height,
         bit_depth=scan.bit_depth, channels=scan.channels, dual_energy=scan.image_low_sha256 is not None,
@@ -79,7 +81,7 @@ async def submit_scan(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
 ) -> ScanPublic:
     """Store the scan, analyse it, and return the verdict. A retry with the same ``Idempotency-Key`` is safe."""
-    analyzer = _analyzer(registry)
+    analyzer = _analyzer(registry, settings, scanner_id)
     raw = await read_limited(image, settings.max_upload_bytes)
     raw_low = await read_limited(image_low, settings.max_upload_bytes) if image_low is not None else None
     try:

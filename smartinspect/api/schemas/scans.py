@@ -30,6 +30,25 @@ class EmptyCheckPublic(BaseModel):
     mismatch: bool = Field(description="declared empty but content seen")
 
 
+class AnomalyHeatmapPublic(BaseModel):
+    origin: tuple[float, float] = Field(description="x, y in image pixels of the heatmap's first cell")
+    stride: float = Field(description="image pixels per heatmap cell")
+    shape: tuple[int, int] = Field(description="cells: height, width")
+    png_base64: str = Field(description="8-bit PNG; 0..255 = 0..2x the site's threshold")
+
+
+class AnomalyPublic(BaseModel):
+    model_name: str
+    model_version: str
+    site: str = Field(description="the site whose normal traffic the model learnt")
+    score: float = Field(description="image anomaly score (nearest-normal feature distance); higher is more unusual")
+    threshold: float = Field(description="the site's threshold, calibrated at a chosen false-alarm rate")
+    anomalous: bool
+    region: tuple[int, int, int, int] = Field(description="x1, y1, x2, y2 image pixels of the most unusual region")
+    region_score: float = Field(description="the region's peak over the threshold")
+    heatmap: AnomalyHeatmapPublic
+
+
 class ModelRef(BaseModel):
     name: str | None
     version: str | None
@@ -47,6 +66,8 @@ class ScanPublic(BaseModel):
     reasons: list[ReasonPublic] = []
     findings: list[FindingPublic] = []
     empty_check: EmptyCheckPublic | None = None
+    anomaly: AnomalyPublic | None = Field(default=None, description="the site-normal anomaly model's view of the "
+                                          "cargo space; null when no anomaly model serves the scanner's site")
     scanner_id: str
     container_no: str
     declaration_no: str | None

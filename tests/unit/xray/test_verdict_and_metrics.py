@@ -3,7 +3,7 @@ import pytest
 
 from smartinspect.xray.detector import decode_yolo_output, nms
 from smartinspect.xray.evaluate import ScanEval, ap50_per_class, average_precision, calibrate_threshold, scan_level
-from smartinspect.xray.types import Detections, EmptyCheck, Verdict
+from smartinspect.xray.types import AnomalyCheck, Detections, EmptyCheck, Verdict
 from smartinspect.xray.verdict import decide_verdict
 
 CLASSES = ("firearm", "drugs", "cigarettes", "concealment")
@@ -38,6 +38,27 @@ def test_impenetrable_region_asks_for_review():
     got, reasons = decide_verdict(_dets(), FOUND_EMPTY, class_names=CLASSES, review_threshold=0.25,
                                   inspect_threshold=0.5, impenetrable_fraction=0.3)
     assert got is Verdict.REVIEW and reasons[0].code == "impenetrable_region"
+
+
+def _anomaly(score: float) -> AnomalyCheck:
+    return AnomalyCheck(model_name="xray-anomaly", model_version="1", site="yangshan", score=score, threshold=10.0,
+                        anomalous=score >= 10.0, region=(40, 50, 120, 90), region_score=score / 10.0,
+                        heatmap={"origin": [0, 0], "stride": 16.0, "shape": [1, 1], "png_base64": ""})
+
+
+def test_an_anomalous_cargo_space_asks_for_review_naming_the_region_and_site():
+    got, reasons = decide_verdict(_dets(), FOUND_EMPTY, class_names=CLASSES, review_threshold=0.25,
+                                  inspect_threshold=0.5, anomaly=_anomaly(13.0))
+    assert got is Verdict.REVIEW and [r.code for r in reasons] == ["anomaly"]
+    assert "x 40-120, y 50-90" in reasons[0].message and "yangshan" in reasons[0].message
+    assert reasons[0].evidence["region"] == [40, 50, 120, 90] and reasons[0].evidence["score"] == 13.0
+    # below the site's threshold the anomaly model adds nothing; a detection still decides INSPECT first
+    got, reasons = decide_verdict(_dets(), FOUND_EMPTY, class_names=CLASSES, review_threshold=0.25,
+                                  inspect_threshold=0.5, anomaly=_anomaly(9.9))
+    assert got is Verdict.CLEAR
+    got, reasons = decide_verdict(_dets((0, 0.9, [0, 0, 5, 5])), FOUND_EMPTY, class_names=CLASSES,
+                                  review_threshold=0.25, inspect_threshold=0.5, anomaly=_anomaly(13.0))
+    assert got is Verdict.INSPECT and [r.code for r in reasons] == ["contraband_detected", "anomaly"]
 
 
 def test_nms_keeps_best_of_overlapping_boxes():
