@@ -1,7 +1,12 @@
-"""``smartinspect bench xray``: our tiled ONNX Runtime pipeline vs ultralytics + SAHI slicing.
+"""``smartinspect bench xray``: the served scan pipeline vs ultralytics + SAHI slicing.
 
-Same full-size 40 ft scans, same weights (the shipped package's ONNX export and the .pt it came from), same tile
-size and overlap, same confidence threshold. Both start from the decoded 16-bit scan and include preprocessing.
+Ours: the served champion on ONNX Runtime, tiled, with everything the service runs on a scan (preprocessing,
+detection, the empty-container check, the site's anomaly model, the verdict). The baseline: the off-the-shelf way,
+ultralytics + SAHI slicing a YOLO package's PyTorch weights (``--baseline``; by default the champion itself when
+it is a YOLO package). Same full-size 40 ft scans, decoded 16-bit, preprocessing included on both sides.
+
+Also measured in the same run: the detector graph's achieved GFLOP/s (its multiply-adds per tile, counted from
+the ONNX graph, over the time ONNX Runtime takes for a batch of tiles) beside numpy's SGEMM GFLOP/s.
 """
 
 from __future__ import annotations
@@ -60,6 +65,63 @@ def _sahi_predict(model, scan_high: np.ndarray, *, window: float, mode: str, til
     )
 
 
+def detector_flops_per_tile(onnx_path: Path, tile: int) -> float:
+    """Multiply-adds x 2 of one ``tile`` x ``tile`` input through the graph (Conv, ConvTranspose, Gemm, MatMul),
+    from ONNX shape inference."""
+    import onnx
+    from onnx import numpy_helper, shape_inference
+
+    model = onnx.load(str(onnx_path))
+    for graph_input in model.graph.input:
+        dims = graph_input.type.tensor_type.shape.dim
+        for i, value in enumerate((1, None, tile, tile)):
+            if value is not None and i < len(dims):
+                dims[i].ClearField("dim_param")
+                dims[i].dim_value = value
+    model = shape_inference.infer_shapes(model)
+    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+              for v in (*model.graph.value_info, *model.graph.output, *model.graph.input)}
+    weights = {t.name: numpy_helper.to_array(t).shape for t in model.graph.initializer}
+    macs = 0.0
+    for node in model.graph.node:
+        out = shapes.get(node.output[0])
+        if not out or any(d <= 0 for d in out):
+            continue
+        if node.op_type in ("Conv", "ConvTranspose") and node.input[1] in weights:
+            w = weights[node.input[1]]  # (Cout, Cin / groups, kh, kw)
+            per_output = float(np.prod(w[1:]))
+            macs += float(np.prod(out)) * per_output
+        elif node.op_type in ("Gemm", "MatMul"):
+            a = shapes.get(node.input[0]) or []
+            if a:
+                macs += float(np.prod(out)) * a[-1]
+    return 2.0 * macs
+
+
+def sgemm_gflops(n: int = 2048, repeats: int = 5) -> float:
+    """numpy float32 matrix product (the BLAS it is built with), best of ``repeats``."""
+    rng = np.random.default_rng(0)
+    a, b = rng.random((n, n), dtype=np.float32), rng.random((n, n), dtype=np.float32)
+    a @ b
+    best = min(_seconds(lambda: a @ b) for _ in range(repeats))
+    return 2.0 * n**3 / best / 1e9
+
+
+def detector_gflops(loaded, tile: int, batch: int) -> float:
+    """Achieved GFLOP/s of the detector graph on a batch of random tiles (best of 5)."""
+    flops = detector_flops_per_tile(loaded.spec.file, tile)
+    x = np.random.default_rng(0).random((batch, 3, tile, tile), dtype=np.float32)
+    loaded.model.run(x)
+    best = min(_seconds(lambda: loaded.model.run(x)) for _ in range(5))
+    return flops * batch / best / 1e9
+
+
+def _seconds(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
 def _timed(fn, scans) -> tuple[list[Detections], float]:
     fn(scans[0])  # warm-up, not timed
     start = time.perf_counter()
@@ -67,43 +129,63 @@ def _timed(fn, scans) -> tuple[list[Detections], float]:
     return out, time.perf_counter() - start
 
 
-def run_xray_benchmark(*, n_scans: int = 10, seed: int = 4242) -> dict:
+def run_xray_benchmark(*, n_scans: int = 10, seed: int = 4242, baseline: Path | None = None) -> dict:
+    from smartinspect.runtime import load_package
+
     settings = get_settings()
     registry = ModelRegistry.from_settings(settings)
     loaded = registry.by_task(XRAY_TASK)
-    weights = loaded.spec.file.with_name("model.pt")
+    analyzer = ScanAnalyzer.from_registry(registry, sites=settings.anomaly_sites)
+    base = load_package(baseline) if baseline is not None else loaded
+    weights = base.spec.file.with_name("model.pt")
     if not weights.exists():
-        raise FileNotFoundError(f"{weights} is missing: the benchmark needs the PyTorch weights beside the ONNX file")
-    analyzer = ScanAnalyzer(loaded)
+        raise FileNotFoundError(f"{weights} is missing: the baseline is a YOLO package with its PyTorch weights "
+                                "(--baseline DIR; docs/xray.md says how to get the previous one)")
+    b = ScanAnalyzer(base).detector.params
     p = analyzer.detector.params
     scans = make_scans(n_scans, seed)
     pitch = scans[0].manifest["pitch_mm"]
-    ours, ours_s = _timed(lambda s: analyzer.analyse(s.high, pitch_mm=pitch).detections, scans)
-    sahi_model = _sahi_model(weights, p.min_score)
-    sahi, sahi_s = _timed(lambda s: _sahi_predict(sahi_model, s.high, window=p.window, mode=p.input_mode,
-                                                  tile=p.tile, overlap=p.overlap), scans)
+    ours_runs: list = []
 
-    def recall(dets: list[Detections]) -> dict[str, float]:
+    def ours_fn(s):
+        result = analyzer.analyse(s.high, pitch_mm=pitch, low=s.low)
+        ours_runs.append(result.analysis.timings_ms)
+        return result.detections
+
+    ours, ours_s = _timed(ours_fn, scans)
+    sahi_model = _sahi_model(weights, b.min_score)
+    sahi, sahi_s = _timed(lambda s: _sahi_predict(sahi_model, s.high, window=b.window, mode=b.input_mode,
+                                                  tile=b.tile, overlap=b.overlap), scans)
+
+    def recall(dets: list[Detections], params) -> dict[str, float]:
         evals = [ScanEval(f"bench-{i}", [(c, list(b)) for c, *b in s.boxes], d, False, False, False, True, 0.0)
                  for i, (s, d) in enumerate(zip(scans, dets, strict=True))]
-        thresholds = {"inspect": p.inspect_threshold, "review": p.review_threshold, "0.25": 0.25}
+        thresholds = {"inspect": params.inspect_threshold, "review": params.review_threshold, "0.25": 0.25}
         return {name: round(recall_at(evals, t), 4) for name, t in thresholds.items()}
 
     import onnxruntime
     import sahi as sahi_pkg
     import ultralytics
 
+    stages = {k: round(float(np.mean([t.get(k, 0.0) for t in ours_runs[1:]])), 1) for k in ours_runs[-1]}
+    sgemm = sgemm_gflops()
+    achieved = detector_gflops(loaded, p.tile, p.batch_size)
     return {
         "scans": n_scans,
         "scan_size": list(scans[0].high.shape[::-1]),
-        "tile": p.tile, "overlap": p.overlap,
-        "thresholds": {"inspect": p.inspect_threshold, "review": p.review_threshold},
         "ours_onnxruntime": {"seconds_per_scan": round(ours_s / n_scans, 4), "scans_per_s": round(n_scans / ours_s, 3),
-                             "recall": recall(ours), "providers": loaded.model.providers},
+                             "recall": recall(ours, p), "stages_ms": stages, "providers": loaded.model.providers,
+                             "model": {"name": loaded.spec.name, "version": loaded.spec.version, "head": p.head,
+                                       "tile": p.tile, "overlap": p.overlap, "input_mode": p.input_mode},
+                             "anomaly": (analyzer.anomaly.loaded.spec.name if analyzer.anomaly is not None else None)},
         "baseline_ultralytics_sahi": {"seconds_per_scan": round(sahi_s / n_scans, 4),
-                                      "scans_per_s": round(n_scans / sahi_s, 3), "recall": recall(sahi)},
+                                      "scans_per_s": round(n_scans / sahi_s, 3), "recall": recall(sahi, b),
+                                      "model": {"name": base.spec.name, "version": base.spec.version,
+                                                "tile": b.tile, "overlap": b.overlap}},
         "speedup": round(sahi_s / ours_s, 2),
+        "detector_gflops": {"flops_per_tile": round(detector_flops_per_tile(loaded.spec.file, p.tile) / 1e9, 3),
+                            "achieved_gflops": round(achieved, 2), "numpy_sgemm_gflops": round(sgemm, 2),
+                            "fraction_of_sgemm": round(achieved / sgemm, 3), "batch": p.batch_size},
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "onnxruntime": onnxruntime.__version__,
                     "ultralytics": ultralytics.__version__, "sahi": sahi_pkg.__version__},
-        "model": {"name": loaded.spec.name, "version": loaded.spec.version, "sha256": loaded.spec.sha256},
     }

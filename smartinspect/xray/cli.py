@@ -82,11 +82,13 @@ def bench_xray_cmd(
     scans: Annotated[int, typer.Option(help="number of full-size 40 ft scans")] = 10,
     seed: Annotated[int, typer.Option()] = 4242,
     out: Annotated[Path | None, typer.Option(help="write the JSON result here")] = None,
+    baseline: Annotated[Path | None, typer.Option(help="YOLO package (with model.pt) that ultralytics + SAHI run; "
+                                                  "default: the champion")] = None,
 ) -> None:
-    """Our tiled ONNX Runtime pipeline vs ultralytics + SAHI slicing on the same 40 ft scans and weights."""
+    """The served scan pipeline (detector + anomaly) vs ultralytics + SAHI slicing on the same 40 ft scans."""
     from smartinspect.xray.bench import run_xray_benchmark
 
-    result = run_xray_benchmark(n_scans=scans, seed=seed)
+    result = run_xray_benchmark(n_scans=scans, seed=seed, baseline=baseline)
     emit_json(result, out)
 
 

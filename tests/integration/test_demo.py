@@ -1,4 +1,5 @@
-"""The demo set-up is real (database, keys, sample scans) and safe to run twice."""
+"""The demo set-up is real (database, keys, sample scans analysed by the shipped models, review cases) and safe to
+run twice."""
 
 from __future__ import annotations
 
@@ -26,4 +27,15 @@ def test_prepare_demo_is_idempotent_and_keys_work(settings):
     for sample in first["samples"]:
         image = cv2.imread(sample["file"], cv2.IMREAD_UNCHANGED)
         assert image is not None and image.dtype.name == "uint16"
-    assert "/v1/scans" in first["try"] and keys["scanner"] in first["try"]
+        assert cv2.imread(sample["file_low"], cv2.IMREAD_UNCHANGED).shape == image.shape
+    assert "/v1/scans" in first["try"] and keys["scanner"] in first["try"] and "image_low=@" in first["try"]
+    # the second run replayed the same scans and declarations: nothing new, the same verdicts
+    assert [s["scan_id"] for s in first["samples"]] == [s["scan_id"] for s in second["samples"]]
+    assert [s["verdict"] for s in first["samples"]] == [s["verdict"] for s in second["samples"]]
+    by_stem = {s["stem"]: s for s in first["samples"]}
+    # what the demo must show: a detected firearm, a scan the site's anomaly model flags, an expert queue that is
+    # not empty, and a clean container cleared
+    assert by_stem["40ft-firearm"]["verdict"] == "INSPECT" and "contraband_detected" in by_stem["40ft-firearm"]["reasons"]
+    assert any("anomaly" in s["reasons"] for s in first["samples"])
+    assert first["open_review_cases"] == second["open_review_cases"] >= 2
+    assert by_stem["20ft-clean"]["verdict"] == "CLEAR"
