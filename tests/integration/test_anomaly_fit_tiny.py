@@ -103,6 +103,24 @@ def test_a_threat_scores_higher_than_the_same_scene_without(fitted) -> None:
     assert threat.heatmap.ndim == 2 and threat.heatmap_stride == pytest.approx(8.0)
 
 
+def test_a_cargo_model_scores_only_the_interior_and_reports_in_scan_pixels(fitted) -> None:
+    import dataclasses
+
+    from smartinspect.anomaly.preprocess import read_attenuation
+    from smartinspect.anomaly.scorer import AnomalyScorer
+
+    scorer = AnomalyScorer.from_package(fitted["package"])
+    scorer.view = dataclasses.replace(scorer.view, crop="cargo")
+    scene = np.zeros((140, 220), np.float32)  # the threat scene inside a larger scan, offset by (30, 20)
+    scene[20:116, 30:190] = read_attenuation(fitted["threat"])
+    result = scorer.score(scene, interior=(30, 20, 190, 116))
+    assert result.heatmap_origin == (30, 20)
+    x1, y1, x2, y2 = result.region
+    assert 30 <= x1 <= 110 <= x2 <= 190 and 20 <= y1 <= 68 <= y2 <= 116  # on the ring, in scan pixels
+    whole = result.heatmap_image(220, 140)
+    assert whole.shape == (140, 220) and whole[:20].max() == 0 and whole[:, :30].max() == 0
+
+
 def test_cli_scores_16bit_pseudo_colour_and_jpeg_in_input_order(fitted) -> None:
     from smartinspect.cli import app
 
