@@ -149,6 +149,8 @@ def fit_centernet(model_cfg: dict[str, Any], *, tiles_dir: Path, val_dir: Path, 
                   class_names: list[str], seed: int, mlflow) -> tuple[LiteCenterNet, Path]:
     """Train within ``model_cfg['time_minutes']``; returns the best network (full-scan val mAP50) and its file."""
     torch.manual_seed(seed)
+    # importing ultralytics (the data tooling does) sets OMP_NUM_THREADS=1 for the process: ask for the cores back
+    torch.set_num_threads(int(model_cfg.get("threads", 2)))
     rng = np.random.default_rng(seed)
     tiles = load_tiles(tiles_dir, "train")
     net = LiteCenterNet(len(class_names), width=int(model_cfg.get("width", 64)),
