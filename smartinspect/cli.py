@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -66,15 +66,26 @@ def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> 
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address (default: settings)")] = None,
     port: Annotated[int | None, typer.Option(help="port (default: settings)")] = None,
+    engine: Annotated[str | None, typer.Option(
+        help="where models run: in_process (one process) or ray (Ray Serve deployments with dynamic batching); "
+             "default: settings (SMARTINSPECT_INFERENCE_ENGINE)")] = None,
+    address: Annotated[str | None, typer.Option(
+        help="--engine ray: the Ray cluster to join, e.g. auto or 10.0.0.5:6379; none starts a local Ray")] = None,
 ) -> None:
-    """Run the HTTP API (uvicorn, one process)."""
+    """Run the HTTP API (uvicorn, one process); its models in process or on Ray Serve."""
     import uvicorn
 
-    from smartinspect.config import get_settings
+    from smartinspect.config import Settings, get_settings
 
-    settings = get_settings()
-    uvicorn.run("smartinspect.api.app:create_app", factory=True, host=host or settings.host,
-                port=port or settings.port, log_level=settings.log_level.lower(),
+    overrides = {k: v for k, v in (("inference_engine", engine), ("ray_address", address)) if v is not None}
+    settings = Settings(**overrides) if overrides else get_settings()  # the same sources, plus the options
+    app_target: Any = "smartinspect.api.app:create_app"
+    if overrides:  # the app gets these settings, not a fresh get_settings()
+        from smartinspect.api.app import create_app
+
+        app_target = create_app(settings)
+    uvicorn.run(app_target, factory=not overrides, host=host or settings.host, port=port or settings.port,
+                log_level=settings.log_level.lower(),
                 access_log=False)  # the API writes its own access line, with the request id
 
 

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -16,6 +16,26 @@ def _default_models_dir() -> Path:
     # A source checkout ships models next to the package; an installed wheel falls back to ./models.
     shipped = REPO_ROOT / "models"
     return shipped if shipped.is_dir() else Path.cwd() / "models"
+
+
+class RayDeploymentSettings(BaseModel):
+    """One model's Ray Serve deployment (``inference_engine = "ray"``, docs/serving-ray.md)."""
+
+    max_batch_size: int = Field(default=8, ge=1)  # model calls (each already a batch of tiles/crops) stacked in one run
+    batch_wait_timeout_s: float = Field(default=0.01, ge=0.0)  # how long a call waits for others to join its batch
+    num_replicas: int = Field(default=1, ge=1)  # fixed replica count (when not autoscaling)
+    min_replicas: int | None = Field(default=None, ge=0)  # set with max_replicas: autoscale between the two
+    max_replicas: int | None = Field(default=None, ge=1)
+    replica_num_cpus: float = Field(default=0.0, ge=0.0)  # CPUs Ray reserves per replica (0: share the node's)
+    intra_op_threads: int | None = Field(default=None, ge=0)  # None: onnx_intra_op_threads
+
+    @model_validator(mode="after")
+    def _autoscaling_bounds(self) -> "RayDeploymentSettings":
+        if (self.min_replicas is None) != (self.max_replicas is None):
+            raise ValueError("set both min_replicas and max_replicas (autoscaling), or neither (num_replicas)")
+        if self.min_replicas is not None and self.max_replicas is not None and self.min_replicas > self.max_replicas:
+            raise ValueError(f"min_replicas {self.min_replicas} > max_replicas {self.max_replicas}")
+        return self
 
 
 class Settings(BaseSettings):
@@ -42,6 +62,15 @@ class Settings(BaseSettings):
     onnx_providers: list[str] | None = None  # None: best available (TensorRT > CUDA > CPU)
     onnx_intra_op_threads: int = 0  # 0: ONNX Runtime decides (all cores)
     onnx_warmup: bool = True
+
+    # Inference engine (issue 24): "in_process" runs every model in this process (the embedded default);
+    # "ray" runs each served model as a Ray Serve deployment with dynamic batching (`ray` extra)
+    inference_engine: Literal["in_process", "ray"] = "in_process"
+    ray_address: str = ""  # empty: start a local Ray (loopback, no dashboard); else join, e.g. "auto", "ray://head:10001"
+    ray_num_cpus: int | None = Field(default=None, ge=1)  # the local Ray's CPUs (None: the machine's cores)
+    ray_models: list[str] = Field(default_factory=list)  # models served on Ray (empty: all); the others stay in-process
+    ray_deployment: RayDeploymentSettings = Field(default_factory=RayDeploymentSettings)  # every model's default
+    ray_deployments: dict[str, RayDeploymentSettings] = Field(default_factory=dict)  # per model name, replaces it
 
     # Model lifecycle (issue 7): hot reload of models_dir, and the MLflow model registry
     model_reload_poll_s: float = 0.0  # > 0: reload when a manifest or model file in models_dir changes
@@ -115,6 +144,10 @@ class Settings(BaseSettings):
         if not self.mlflow_tracking_uri:
             self.mlflow_tracking_uri = f"sqlite:///{(self.data_dir / 'mlflow.db').resolve()}"
         return self
+
+    def ray_deployment_for(self, model_name: str) -> RayDeploymentSettings:
+        """The deployment settings of one model: its own entry in ``ray_deployments``, else ``ray_deployment``."""
+        return self.ray_deployments.get(model_name, self.ray_deployment)
 
     def ensure_dirs(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

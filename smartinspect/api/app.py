@@ -25,6 +25,7 @@ from smartinspect.storage.db import make_engine, make_read_session_factory, make
 
 if TYPE_CHECKING:
     from smartinspect.runtime import ModelRegistry
+    from smartinspect.runtime.engine import InferenceEngine
 
 log = logging.getLogger(__name__)
 
@@ -40,18 +41,19 @@ ROUTERS = (
 )
 
 
-def _load_registry(settings: Settings, reuse: ModelRegistry | None = None) -> ModelRegistry:
+def _load_registry(settings: Settings, engine: InferenceEngine, reuse: ModelRegistry | None = None) -> ModelRegistry:
     from smartinspect.runtime import ModelRegistry  # ONNX Runtime loads here, not at import
 
-    return ModelRegistry.from_settings(settings, reuse=reuse)
+    return ModelRegistry.from_settings(settings, reuse=reuse, engine=engine)
 
 
 def _start_reloader(app: FastAPI, settings: Settings, registry: ModelRegistry) -> asyncio.Task | None:
     """Hot reload (runtime/reload.py): it swaps ``app.state.registry``; polls ``models/`` when configured."""
     from smartinspect.runtime.reload import ModelReloader
 
+    engine = app.state.inference_engine
     reloader = ModelReloader(
-        registry, load=lambda reuse: _load_registry(settings, reuse),
+        registry, load=lambda reuse: _load_registry(settings, engine, reuse),
         publish=lambda new: setattr(app.state, "registry", new), models_dir=settings.models_dir,
         grace_s=settings.model_reload_grace_s,
     )
@@ -70,7 +72,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     blob_store.check()  # an unreachable bucket or wrong credentials fail the start, not the first upload
     upgrade_database(settings.database_url)
     injected_registry = app.state.registry
-    registry = injected_registry if injected_registry is not None else _load_registry(settings)
+    from smartinspect.runtime.engine import make_inference_engine  # Ray, when chosen, is imported here only
+
+    # off the event loop: the Ray engine starts or joins a cluster and deploys (blocking calls)
+    inference_engine = await asyncio.to_thread(make_inference_engine, settings)
+    app.state.inference_engine = inference_engine
+    registry = (injected_registry if injected_registry is not None
+                else await asyncio.to_thread(_load_registry, settings, inference_engine))
     engine = make_engine(settings.database_url)
     app.state.engine = engine
     from smartinspect.clearance.audit_anchor import audit_info
@@ -81,8 +89,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.blob_store = blob_store
     app.state.registry = registry
     poller = _start_reloader(app, settings, registry)
-    log.info("API started (database: %s, blobs: %r, models ready: %s)", engine.url.get_backend_name(),
-             app.state.blob_store, registry.ready)
+    log.info("API started (database: %s, blobs: %r, inference: %s, models ready: %s)",
+             engine.url.get_backend_name(), app.state.blob_store, inference_engine.name, registry.ready)
     try:
         yield
     finally:
@@ -96,6 +104,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.registry = injected_registry
         if served is not injected_registry:  # the caller owns an injected one
             served.close()
+        await asyncio.to_thread(inference_engine.close)
 
 
 def _use_error_body_for_422(schema: dict[str, Any]) -> None:

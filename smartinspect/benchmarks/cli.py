@@ -1,4 +1,4 @@
-"""``smartinspect bench clearance`` and ``smartinspect bench reload``. Only typer is imported here."""
+"""``smartinspect bench clearance``, ``bench reload`` and ``bench serving``. Only typer is imported here."""
 
 from __future__ import annotations
 
@@ -38,7 +38,31 @@ def bench_reload_cmd(
     emit_json(run_reload_benchmark(models_dir=get_settings().models_dir, rounds=rounds), out)
 
 
+def bench_serving_cmd(
+    levels: Annotated[str, typer.Option(help="client concurrency levels, comma-separated")] = "1,2,4,8",
+    duration: Annotated[float, typer.Option(help="seconds of back-to-back requests per level")] = 8.0,
+    inputs: Annotated[int, typer.Option(help="distinct scans and pages, cycled")] = 4,
+    modes: Annotated[str, typer.Option(help="comma-separated: per_request, in_process_concurrent, ray_batched")]
+    = "per_request,in_process_concurrent,ray_batched",
+    out: Annotated[Path | None, typer.Option(help="write the JSON result here (docs/bench-serving.json)")] = None,
+) -> None:
+    """Scan and OCR clients: one request at a time in process vs Ray Serve with dynamic batching (the Ray engine's
+    settings: a local Ray unless SMARTINSPECT_RAY_ADDRESS). Prints the markdown table on stderr."""
+    from smartinspect.benchmarks.serving import MODES, markdown_table, run_serving_benchmark
+    from smartinspect.config import get_settings
+
+    chosen = tuple(m.strip() for m in modes.split(",") if m.strip())
+    unknown = [m for m in chosen if m not in MODES]
+    if unknown:
+        raise typer.BadParameter(f"unknown modes {unknown}; valid modes: {', '.join(MODES)}")
+    result = run_serving_benchmark(get_settings(), levels=tuple(int(x) for x in levels.split(",")),
+                                   duration_s=duration, n_inputs=inputs, modes=chosen)
+    typer.echo(markdown_table(result), err=True)
+    emit_json(result, out)
+
+
 def register(groups: dict[str, typer.Typer]) -> None:
     """Add the whole-service benchmarks to ``bench`` (called by smartinspect.cli)."""
     groups["bench"].command("clearance")(bench_clearance)
     groups["bench"].command("reload")(bench_reload_cmd)
+    groups["bench"].command("serving")(bench_serving_cmd)

@@ -117,7 +117,7 @@ class OcrEngine:
         except KeyError as exc:
             raise OcrModelsMissing(registry) from exc
         if intra_op_threads is not None and intra_op_threads != registry_intra_op_threads:
-            parts = [_reopen(loaded, intra_op_threads) for loaded in parts]
+            parts = [_reopen(loaded, intra_op_threads) if _in_process(loaded) else loaded for loaded in parts]
         det, cls_, rec = parts
         return cls(TextDetector(det), AngleClassifier(cls_), TextRecognizer(rec), workers=workers)
 
@@ -210,6 +210,13 @@ class OcrEngine:
         text = PageText(index=index, width=width, height=height, source="ocr", angle=_normalise_angle(page.angle),
                         lines=ordered)
         return ReadPage(text, page.image)
+
+
+def _in_process(loaded: LoadedModel) -> bool:
+    """A session in this process (a model served on Ray keeps the deployment's own threading)."""
+    from smartinspect.runtime import OnnxModel
+
+    return isinstance(loaded.model, OnnxModel)
 
 
 def _reopen(loaded: LoadedModel, intra_op_threads: int) -> LoadedModel:

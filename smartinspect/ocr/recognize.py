@@ -141,7 +141,7 @@ class TextRecognizer:
         self.loaded = loaded
         self.model = loaded.model
         self.params = RecParams.from_manifest(loaded.spec.params)
-        metadata = self.model.session.get_modelmeta().custom_metadata_map
+        metadata = self.model.metadata
         self.charset = charset_from_metadata(metadata)
 
     def read(self, crops: list[np.ndarray], *, map_batches=map) -> list[Reading]:

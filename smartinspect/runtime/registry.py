@@ -14,6 +14,7 @@ from smartinspect.runtime.session import OnnxModel
 
 if TYPE_CHECKING:
     from smartinspect.config import Settings
+    from smartinspect.runtime.engine import InferenceEngine, RunnableModel
 
 log = logging.getLogger(__name__)
 MANIFEST_NAME = "manifest.json"
@@ -82,7 +83,7 @@ class ModelSpec:
 @dataclass(frozen=True)
 class LoadedModel:
     spec: ModelSpec
-    model: OnnxModel
+    model: RunnableModel  # an OnnxModel in process, or a handle to a Ray Serve deployment (runtime/engine.py)
     loaded_at: datetime
     warmup_ms: float
 
@@ -142,9 +143,12 @@ class ModelRegistry:
         intra_op_threads: int = 0,
         warm_up: bool = True,
         reuse: ModelRegistry | None = None,
+        engine: InferenceEngine | None = None,
     ) -> ModelRegistry:
         """Load every ``*/manifest.json``. ``reuse``: a registry whose sessions are kept for unchanged models
-        (same manifest content), so a reload only opens sessions for what changed."""
+        (same manifest content), so a reload only opens sessions for what changed. ``engine``: opens each package
+        (runtime/engine.py); None: ONNX Runtime in this process with ``providers``, ``intra_op_threads``,
+        ``warm_up``."""
         models: dict[str, LoadedModel] = {}
         errors: dict[str, str] = {}
         for manifest in package_manifests(models_dir):
@@ -154,9 +158,12 @@ class ModelRegistry:
                 if kept is not None and kept.spec.same_artifact(spec) and file_sha256(spec.file) == spec.sha256:
                     models[spec.name] = kept
                     continue
-                models[spec.name] = load_model(
-                    spec, providers=providers, intra_op_threads=intra_op_threads, warm_up=warm_up
-                )
+                if engine is not None:
+                    models[spec.name] = engine.open_model(spec)
+                else:
+                    models[spec.name] = load_model(
+                        spec, providers=providers, intra_op_threads=intra_op_threads, warm_up=warm_up
+                    )
             except Exception as exc:  # keep serving the others; /readyz reports it
                 log.error("could not load model from %s: %s", manifest, exc)
                 errors[manifest.parent.name] = str(exc)
@@ -165,13 +172,15 @@ class ModelRegistry:
         return cls(models, errors)
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, reuse: ModelRegistry | None = None) -> ModelRegistry:
+    def from_settings(cls, settings: Settings, *, reuse: ModelRegistry | None = None,
+                      engine: InferenceEngine | None = None) -> ModelRegistry:
         return cls.from_directory(
             settings.models_dir,
             providers=settings.onnx_providers,
             intra_op_threads=settings.onnx_intra_op_threads,
             warm_up=settings.onnx_warmup,
             reuse=reuse,
+            engine=engine,
         )
 
     @property

@@ -62,6 +62,11 @@ class OnnxModel:
         self.input_names = [i.name for i in self.session.get_inputs()]
         self.output_names = [o.name for o in self.session.get_outputs()]
 
+    @property
+    def metadata(self) -> dict[str, str]:
+        """The graph's custom metadata (e.g. the OCR recogniser's character list)."""
+        return dict(self.session.get_modelmeta().custom_metadata_map)
+
     def run(self, *inputs: np.ndarray) -> list[np.ndarray]:
         """Run the graph on positional inputs (in the model's input order)."""
         feed = dict(zip(self.input_names, inputs, strict=True))

@@ -1,4 +1,5 @@
-"""Serving must not need torch or ultralytics (they live in the train extra, AGPL-3.0 for ultralytics)."""
+"""Serving must not need torch or ultralytics (they live in the train extra, AGPL-3.0 for ultralytics), and the
+embedded service must not need Ray (the `ray` extra, imported only when the Ray engine is chosen)."""
 
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import smartinspect.review.cli
 import smartinspect.api.routers.documents, smartinspect.documents.service, smartinspect.ocr.engine
 import smartinspect.ocr.intake, smartinspect.ocr.pdf, smartinspect.ocr.cli
 import smartinspect.api.routers.models, smartinspect.runtime.reload, smartinspect.lifecycle.cli
+import smartinspect.runtime.engine, smartinspect.runtime.batching, smartinspect.benchmarks.serving
 import smartinspect.lifecycle.feedback, smartinspect.lifecycle.gate, smartinspect.lifecycle.export
 import smartinspect.api.routers.wood, smartinspect.wood.service, smartinspect.wood.evaluate, smartinspect.wood.cli
 import smartinspect.anomaly.scorer, smartinspect.anomaly.evaluate, smartinspect.anomaly.overlay
@@ -22,7 +24,7 @@ import smartinspect.anomaly.preprocess, smartinspect.anomaly.memory, smartinspec
 import smartinspect.documents.keyelements, smartinspect.documents.sroie
 smartinspect.documents.keyelements.default_model()  # the key-element model runs on ONNX Runtime, not lightgbm
 heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'torch', 'ultralytics', 'torchvision', 'sahi', 'mlflow',
-                                                             'rapidocr', 'lightgbm', 'onnx'})
+                                                             'rapidocr', 'lightgbm', 'onnx', 'ray'})
 print(','.join(heavy))
 """
 
