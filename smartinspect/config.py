@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     document_text_layer_min_chars: int = Field(default=16, ge=1)  # fewer text-layer characters: OCR the page
     ocr_workers: int = Field(default=2, ge=1)  # threads running OCR sessions concurrently (pages, batches)
     ocr_intra_op_threads: int = Field(default=1, ge=0)  # threads inside each OCR session (0: ONNX Runtime decides)
+    # header lines read a second time from grown crops (ocr/reread.py); 0: off (not yet measured, docs/ocr.md)
+    ocr_reread_header_lines: int = Field(default=0, ge=0)
 
     # Wood screening (issue 4): photos per screening and per-photo limits, checked before anything is stored
     wood_max_images: int = Field(default=8, ge=1)  # photos in one screening

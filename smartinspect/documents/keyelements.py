@@ -136,12 +136,24 @@ def complete_wrapped(span: SellerSpan, spans: list[SellerSpan]) -> SellerSpan:
     return span
 
 
+# What some tills print before the issuer's name on its line: a running number ("#000002") or a label
+# ("OWN BY:", "OPERATED BY:", "COMPANY NAME:"). Not part of the name.
+_NAME_PREFIX = re.compile(r"^\W*(#\s*\d+\b|((OWN(ED)?|OPERATED|MANAGED)\s*BY|COMPANY(\s*NAME)?|NAME)\s*[:：])\W*",
+                          re.IGNORECASE)
+
+
+def strip_name_prefix(text: str) -> str:
+    """The name without a leading running number or label; the text unchanged when nothing would remain."""
+    rest = _NAME_PREFIX.sub("", text, count=1)
+    return rest if sum(ch.isalpha() for ch in rest) >= 3 else text
+
+
 def read_seller(spans: list[SellerSpan], probs: np.ndarray, threshold: float) -> ExtractedField | None:
     i = _best(probs)
     if i is None or probs[i] < threshold:
         return None
     span = complete_wrapped(spans[i], spans)
-    reading = read_name(span.text)
+    reading = read_name(strip_name_prefix(span.text))
     if reading is None:
         return None
     return _field("consignor_name", reading.value, reading.normalised, probs[i], list(span.lines))

@@ -29,6 +29,7 @@ from smartinspect.ocr.orient import (
     transform_boxes,
 )
 from smartinspect.ocr.recognize import Reading, TextRecognizer, crop_line
+from smartinspect.ocr.reread import RereadParams, header_crops, keep_best
 from smartinspect.ocr.types import DocumentText, OcrLine, PageText
 
 if TYPE_CHECKING:
@@ -98,15 +99,16 @@ class OcrEngine:
     """PP-OCR on our runtime. Thread-safe: sessions allow concurrent runs and calls keep no state."""
 
     def __init__(self, detector: TextDetector, classifier: AngleClassifier, recognizer: TextRecognizer,
-                 *, workers: int = 1) -> None:
+                 *, workers: int = 1, reread: RereadParams | None = None) -> None:
         self.detector = detector
         self.classifier = classifier
         self.recognizer = recognizer
         self.workers = max(1, workers)
+        self.reread = RereadParams() if reread is None else reread  # header lines read a second time
 
     @classmethod
     def from_registry(cls, registry: ModelRegistry, *, workers: int = 1, intra_op_threads: int | None = None,
-                      registry_intra_op_threads: int = 0) -> OcrEngine:
+                      registry_intra_op_threads: int = 0, reread: RereadParams | None = None) -> OcrEngine:
         """The engine on the registry's OCR models (KeyError naming what is loaded when one is missing).
 
         ``intra_op_threads``: threads per OCR session. When it differs from ``registry_intra_op_threads`` (what
@@ -119,14 +121,15 @@ class OcrEngine:
         if intra_op_threads is not None and intra_op_threads != registry_intra_op_threads:
             parts = [_reopen(loaded, intra_op_threads) if _in_process(loaded) else loaded for loaded in parts]
         det, cls_, rec = parts
-        return cls(TextDetector(det), AngleClassifier(cls_), TextRecognizer(rec), workers=workers)
+        return cls(TextDetector(det), AngleClassifier(cls_), TextRecognizer(rec), workers=workers, reread=reread)
 
     @classmethod
     def from_settings(cls, registry: ModelRegistry, settings: Settings) -> OcrEngine:
         """As :meth:`from_registry` with the settings' threading; :class:`OcrModelsMissing` when not installed."""
         return cls.from_registry(registry, workers=settings.ocr_workers,
                                  intra_op_threads=settings.ocr_intra_op_threads,
-                                 registry_intra_op_threads=settings.onnx_intra_op_threads)
+                                 registry_intra_op_threads=settings.onnx_intra_op_threads,
+                                 reread=RereadParams(max_lines=settings.ocr_reread_header_lines))
 
     @property
     def models(self) -> dict[str, str]:
@@ -152,6 +155,10 @@ class OcrEngine:
             crops = [crop for page in oriented for crop in page.crops]
             readings = self.recognizer.read(crops, map_batches=pool.map)
             timings["recognize_ms"] = _ms_since(start)
+            if self.reread.max_lines > 0:
+                start = time.perf_counter()
+                readings = self._reread_headers(oriented, readings, pool.map)
+                timings["reread_ms"] = _ms_since(start)
         pages, offset = [], 0
         for i, page in enumerate(oriented):
             page_readings = readings[offset : offset + len(page.crops)]
@@ -200,6 +207,19 @@ class OcrEngine:
             crops = [cv2.rotate(crop, cv2.ROTATE_180) for crop in crops]
             angle += 180.0
         return _Oriented(image, boxes, crops, angle)
+
+    def _reread_headers(self, pages: list[_Oriented], readings: list[Reading], map_batches) -> list[Reading]:
+        """Each page's header lines read again from grown crops; every line keeps its most confident reading
+        (``ocr/reread.py``)."""
+        owners, crops, offset = [], [], 0
+        for page in pages:
+            page_owners, page_crops = header_crops(page.image, page.boxes, self.reread)
+            owners += [offset + i for i in page_owners]
+            crops += page_crops
+            offset += len(page.crops)
+        if not crops:
+            return readings
+        return keep_best(readings, owners, self.recognizer.read(crops, map_batches=map_batches))
 
     def _assemble(self, page: _Oriented, readings: list[Reading], *, index: int) -> ReadPage:
         min_score = self.recognizer.params.min_score

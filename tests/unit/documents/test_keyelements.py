@@ -9,7 +9,7 @@ import pytest
 
 from smartinspect.documents.extract import extract_document
 from smartinspect.documents.geometry import flatten
-from smartinspect.documents.keyelements import default_model, read_date, receipt_key_elements
+from smartinspect.documents.keyelements import default_model, read_date, receipt_key_elements, strip_name_prefix
 from smartinspect.documents.keyfeatures import amount_candidates
 from smartinspect.documents.normalise import parse_date, parse_date_any
 
@@ -80,6 +80,24 @@ def test_the_seller_is_the_issuer_at_the_top_joined_when_wrapped(doc):
             "Tel : 017-7765076")
     ex = extract_document(_receipt(doc, BODY, head=head))
     assert ex.get("consignor_name").value == "POPULAR BOOK CO. (M) SDN BHD"
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("#000002 MR. D.I.Y. (M) SDN BHD", "MR. D.I.Y. (M) SDN BHD"),
+    ("OWN BY: SRI ANGKASA ENTERPRISE", "SRI ANGKASA ENTERPRISE"),
+    ("Operated by : KEDAI ABC", "KEDAI ABC"),
+    ("99 SPEED MART S/B", "99 SPEED MART S/B"),  # a name starting with digits keeps them
+    ("#12", "#12"),  # nothing would be left
+    ("NAMEX TRADING", "NAMEX TRADING"),
+])
+def test_a_running_number_or_label_before_the_name_is_not_part_of_it(text, name):
+    assert strip_name_prefix(text) == name
+
+
+def test_the_seller_read_without_the_owner_label_printed_before_it(doc):
+    head = ("OWN BY: KEDAI BUKU CERIA SDN BHD", "(123456-A)", "NO 5, JALAN MAWAR 2", "43000 KAJANG, SELANGOR",
+            "TEL: 03-8736 1122")
+    assert extract_document(_receipt(doc, BODY, head=head)).get("consignor_name").value == "KEDAI BUKU CERIA SDN BHD"
 
 
 def test_receipt_number_currency_and_buyer(doc):
