@@ -56,10 +56,10 @@ A taxon that taxa.yaml does not list has CITES state `unknown`: a call of it nev
 | figure | value |
 |---|---|
 | photos scored leave-one-specimen-out | {cal['loso_photos']} |
-| their top-1 | {cal['loso_top1']} |
-| their share accepted by the open-set rule | {cal['loso_accepted']} |
+| their top-1 | {_figure(cal['loso_top1'])} |
+| their share accepted by the open-set rule | {_figure(cal['loso_accepted'])} |
 | photos scored leave-one-taxon-out | {cal['left_out_photos']} |
-| their share abstained | {cal['left_out_abstained']} |
+| their share abstained | {_figure(cal['left_out_abstained'])} |
 
 Seconds: {metrics['seconds']}.
 
@@ -76,3 +76,8 @@ method, not this package's references: a lab should hold back some of its own sp
     path = package / "MODEL_CARD.md"
     path.write_text(text)
     return path
+
+
+def _figure(value: float | None) -> str:
+    """A calibration share, or why there is none (one photo per taxon leaves nothing to score)."""
+    return "n/a (nothing to score)" if value is None else f"{value:.3f}"
