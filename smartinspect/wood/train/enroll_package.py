@@ -76,12 +76,13 @@ def enroll(references: Path, out: Path, *, settings, source: str | None = None, 
     batch = crop_batch(refs.views)
     if append_to is None:
         net = EnrolledFeatures(stages)
+        features_info = {"stages": list(stages), "pooling": net.pooling, "views": net.views}
         export_features(net, onnx_path, crop=CROP)
         parity = check_parity(net, onnx_path, batch[: min(len(batch), 16)])
         features = onnx_features(onnx_path, batch)
     else:
         base = _appended_base(append_to, onnx_path)
-        stages, parity = base.stages, base.parity
+        features_info, parity = base.features_info, base.parity
         features = np.concatenate([base.features, onnx_features(onnx_path, batch)])
         refs = _merged(base, refs)
         source = f"{base.source}; added: {source or f'reference photos under {references}'}"
@@ -92,7 +93,7 @@ def enroll(references: Path, out: Path, *, settings, source: str | None = None, 
     calibration = calibrate(distances, truth)
     t_fit = time.perf_counter()
     seconds = {"read": t_read - t0, "features": t_features - t_read, "calibrate": t_fit - t_features}
-    manifest = _manifest(refs, calibration, staging, stages=stages, parity=parity, seconds=seconds,
+    manifest = _manifest(refs, calibration, staging, features_info=features_info, parity=parity, seconds=seconds,
                          source=source or f"reference photos under {references}")
     if append_to is not None:
         manifest["references"]["appended_to"] = base.version
@@ -120,7 +121,7 @@ class _Base:
     refs: list[Reference]
     features: np.ndarray
     stats: list[dict[str, float]]
-    stages: tuple[str, ...]
+    features_info: dict  # the graph's stages, pooling and views (manifest params.backbone)
     parity: float
     source: str
     version: str
@@ -143,7 +144,9 @@ def _appended_base(package: Path, onnx_path: Path) -> _Base:
     if file_sha256(package / manifest["file"]) != manifest["sha256"]:
         raise EnrollmentError(f"--append-to {package}: {manifest['file']} does not match the manifest's sha256")
     shutil.copyfile(package / manifest["file"], onnx_path)
-    return _Base(refs, features, stats, tuple(manifest["params"]["backbone"]["stages"]),
+    backbone = manifest["params"]["backbone"]
+    return _Base(refs, features, stats, {"stages": backbone["stages"], "pooling": backbone.get("pooling", "mean"),
+                                         "views": backbone.get("views", 1)},
                  float(manifest["metrics"].get("onnx_parity_max_abs", 0.0)), manifest["references"]["source"],
                  str(manifest["version"]))
 
@@ -154,7 +157,7 @@ def _merged(base: _Base, new: ReferenceSet) -> ReferenceSet:
     return ReferenceSet(refs, [], tuple(counts), counts, base.stats + new.stats)
 
 
-def _manifest(refs, calibration: Calibration, staging: Path, *, stages, parity: float, seconds: dict,
+def _manifest(refs, calibration: Calibration, staging: Path, *, features_info: dict, parity: float, seconds: dict,
               source: str) -> dict:
     gate = gate_from_references(refs.stats, refs.refs, refs.counts)
     version = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
@@ -165,7 +168,7 @@ def _manifest(refs, calibration: Calibration, staging: Path, *, stages, parity: 
         "params": decision_params(refs.taxa, calibration, gate) | {
             "bank": {"file": BANK_FILE, "sha256": file_sha256(staging / BANK_FILE),
                      "crops": len(refs.refs) * GRID ** 2, "photos": len(refs.refs)},
-            "backbone": {"network": "EfficientNet-Lite0 (ImageNet)", "stages": list(stages),
+            "backbone": {"network": "EfficientNet-Lite0 (ImageNet)", **features_info,
                          "weights": f"{WEIGHTS_WHEEL} ({WEIGHTS_FILE})", "code": CODE_WHEEL, "licence": LICENCE},
         },
         "metrics": {"calibration": {k: (round(v, 4) if isinstance(v, float) else v)

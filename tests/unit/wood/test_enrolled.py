@@ -249,3 +249,18 @@ def test_append_adds_a_taxon_from_the_bank_without_the_old_photos(package: Path,
     classifier = EnrolledClassifier(load_package(tmp_path / "appended"))
     result = screen_views(classifier, [view(photo(LEFT_OUT, 901))], declared_species="Ulmus minor")
     assert result.top_k[0].taxon == "Ulmus"
+
+
+def test_dihedral_features_do_not_depend_on_how_the_loupe_was_turned(tmp_path: Path) -> None:
+    from smartinspect.wood.train.enroll_features import EnrolledFeatures, check_parity, export_features
+
+    net = EnrolledFeatures(("s8", "s16"), pooling="mean_std", views=8)
+    onnx = export_features(net, tmp_path / "features.onnx", crop=128)
+    crops = np.random.default_rng(1).uniform(0, 255, (2, 3, 128, 128)).astype(np.float32)
+    assert check_parity(net, onnx, crops) < 1e-4
+    turned = np.ascontiguousarray(np.rot90(crops, 1, axes=(2, 3)))
+    from smartinspect.runtime import OnnxModel
+
+    model = OnnxModel(onnx, providers=["CPUExecutionProvider"])  # what serving runs
+    a, b = model.run(crops)[0], model.run(turned)[0]
+    assert a.shape == (2, net.dim) and np.abs(a - b).max() < 1e-4
