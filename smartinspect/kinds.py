@@ -7,7 +7,8 @@ serving hooks itself (``api/app.py`` routers, ``api/cases.py`` review sources)."
 from __future__ import annotations
 
 from smartinspect.lifecycle.kinds import KindRegistry
+from smartinspect.wood.enrolled_kind import WOOD_ENROLLED
 from smartinspect.wood.kind import WOOD
 from smartinspect.xray.kind import XRAY
 
-KINDS = KindRegistry([XRAY, WOOD])
+KINDS = KindRegistry([XRAY, WOOD, WOOD_ENROLLED])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -119,6 +119,10 @@ class GatedMetric:
     higher_is_better: bool
     tolerance: float = 0.0
     paired_alpha: float | None = None
+    # An absolute bound the challenger must meet whatever the champion scores, first promotion included (e.g. a
+    # rate the issue fixes, such as non-wood photos accepted: 0): at most ``limit`` when lower is better, at least
+    # ``limit`` when higher is better.
+    limit: float | None = None
 
     def __post_init__(self) -> None:
         if self.tolerance < 0 or not math.isfinite(self.tolerance):
@@ -128,14 +132,22 @@ class GatedMetric:
 
     @classmethod
     def from_config(cls, name: str, raw: Mapping[str, Any]) -> GatedMetric:
-        unknown = set(raw) - {"higher_is_better", "tolerance", "paired_alpha"}
+        unknown = set(raw) - {"higher_is_better", "tolerance", "paired_alpha", "limit"}
         if unknown or "higher_is_better" not in raw:
-            msg = (f"gate {name!r}: expected keys higher_is_better (required), tolerance and paired_alpha, "
+            msg = (f"gate {name!r}: expected keys higher_is_better (required), tolerance, paired_alpha and limit, "
                    f"got {sorted(raw)}")
             raise ValueError(msg)
-        alpha = raw.get("paired_alpha")
+        alpha, limit = raw.get("paired_alpha"), raw.get("limit")
         return cls(name, bool(raw["higher_is_better"]), float(raw.get("tolerance", 0.0)),
-                   None if alpha is None else float(alpha))
+                   None if alpha is None else float(alpha), None if limit is None else float(limit))
+
+    def beyond_limit(self, value: float | None) -> bool:
+        """The value breaks the absolute ``limit`` (a value that could not be measured breaks any limit)."""
+        if self.limit is None:
+            return False
+        if _missing(value):
+            return True
+        return float(value) < self.limit - RESOLUTION if self.higher_is_better else float(value) > self.limit + RESOLUTION
 
 
 @dataclass(frozen=True)
@@ -190,6 +202,8 @@ def _clean(value: float | None) -> float | None:
 
 def judge_metric(metric: GatedMetric, champion: float | None, challenger: float | None) -> Outcome:
     """One row: better, same (within tolerance), worse, or not measured (no instances in the evaluation set)."""
+    if metric.beyond_limit(challenger) and not _missing(challenger):
+        return Outcome.WORSE
     if _missing(champion) and _missing(challenger):
         return Outcome.NOT_MEASURED
     if _missing(challenger):
@@ -241,10 +255,12 @@ def compare_models(
         raise KeyError(f"the challenger's evaluation lacks gated metrics {missing}; it has {sorted(challenger)}")
     info = {k: ((champion or {}).get(k), challenger.get(k)) for k in informative}
     if champion is None:
-        rows = tuple(GateRow(g, None, challenger[g.name], Outcome.NOT_MEASURED) for g in gates)
+        rows = tuple(GateRow(g, None, challenger[g.name], Outcome.WORSE if g.beyond_limit(challenger[g.name])
+                             else Outcome.NOT_MEASURED) for g in gates)
         measured = any(not _missing(challenger[g.name]) for g in gates)
-        reason = "no champion yet: first promotion" if measured else "the challenger could not be measured"
-        return GateDecision(rows, measured, (reason,), False, info)
+        broken = [_worse_reason(r) for r in rows if r.outcome is Outcome.WORSE]
+        reasons = broken or ["no champion yet: first promotion" if measured else "the challenger could not be measured"]
+        return GateDecision(rows, measured and not broken, tuple(reasons), False, info)
     rows = tuple(GateRow(g, champion.get(g.name), challenger[g.name],
                          judge_metric(g, champion.get(g.name), challenger[g.name])) for g in gates)
     reasons = [_worse_reason(r) for r in rows if r.outcome is Outcome.WORSE]
@@ -258,6 +274,9 @@ def compare_models(
 
 
 def _worse_reason(row: GateRow) -> str:
+    if row.metric.beyond_limit(row.challenger) and not _missing(row.challenger):
+        bound = "at least" if row.metric.higher_is_better else "at most"
+        return f"{row.metric.name}: challenger {_fmt(row.challenger)} breaks the limit ({bound} {row.metric.limit:g})"
     if _missing(row.challenger):
         return f"{row.metric.name}: not measurable for the challenger (champion {_fmt(row.champion)})"
     direction = "lower" if row.metric.higher_is_better else "higher"
@@ -281,7 +300,11 @@ def _fmt(value: float | None) -> str:
 
 
 def _tolerance(row: GateRow) -> str:
-    """The tolerance column: a margin, or for a paired rate its test (and the discordant items when measured)."""
+    """The tolerance column: a margin, or for a paired rate its test (and the discordant items when measured), and
+    the absolute limit when there is one."""
+    if row.metric.limit is not None:
+        bound = f"{'>=' if row.metric.higher_is_better else '<='} {row.metric.limit:g}"
+        return f"{_tolerance(GateRow(replace(row.metric, limit=None), row.champion, row.challenger, row.outcome))}, {bound}"
     if row.metric.paired_alpha is None:
         return f"{row.metric.tolerance:g}"
     if isinstance(row.champion, ResampledStatistic) and isinstance(row.challenger, ResampledStatistic):

@@ -122,24 +122,34 @@ wood_app = typer.Typer(help="Wood screening on a lab's own reference collection 
 def enroll_cmd(
     references: Annotated[Path, typer.Option(help="one folder per taxon (genus or binomial), photos inside or in "
                                                   "one sub-folder per specimen")],
-    out: Annotated[Path, typer.Option(help="package folder to write (replaced atomically; e.g. "
-                                           "models/wood-enrolled to serve it)")],
+    out: Annotated[Path | None, typer.Option(help="package folder to write (replaced atomically); default "
+                                                  "<data dir>/candidates/wood-enrolled")] = None,
+    append_to: Annotated[Path | None, typer.Option(help="an enrolled package to extend with these references "
+                                                        "(new taxa or more photos; its own photos are not needed)")
+                         ] = None,
     source: Annotated[str | None, typer.Option(help="where the references come from, for the model card (e.g. "
                                                     "'xylarium of lab X, 2026 photos')")] = None,
     track: Annotated[bool, typer.Option(help="log the enrollment as an MLflow run")] = True,
+    register: Annotated[bool, typer.Option(help="register the package as the challenger, for `smartinspect "
+                                                "promote wood-enrolled` (needs --track)")] = True,
 ) -> None:
-    """Enroll reference photos: pretrained features, reference bank, calibrated open-set rule, package."""
+    """Enroll reference photos: pretrained features, reference bank, calibrated open-set rule, package; registered
+    as the challenger. Serve it with `smartinspect promote wood-enrolled` and `smartinspect models reload`."""
     from smartinspect.config import get_settings
     from smartinspect.wood.train.enroll import EnrollmentError
     from smartinspect.wood.train.enroll_package import enroll
 
+    settings = get_settings()
+    out = out or settings.data_dir / "candidates" / "wood-enrolled"
     try:
-        result = enroll(references, out, settings=get_settings(), source=source, track=track)
+        result = enroll(references, out, settings=settings, source=source, track=track, append_to=append_to,
+                        register=register and track)
     except EnrollmentError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     emit_json({"package": str(result.package), "taxa": result.manifest["references"]["taxa"],
-               "calibration": result.manifest["metrics"]["calibration"], "seconds": result.seconds})
+               "calibration": result.manifest["metrics"]["calibration"], "seconds": result.seconds,
+               "registered": bool(register and track)})
 
 
 @wood_app.command("screen")

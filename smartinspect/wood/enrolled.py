@@ -33,6 +33,9 @@ from smartinspect.wood.taxa import TaxonTable, load_taxa
 from smartinspect.wood.types import ImageScores
 
 BANK_FILE = "bank.npz"
+# The gate statistics kept per reference photo (smartinspect.wood.gate.view_statistics), so that references can be
+# added to a package without its photos
+STAT_KEYS = ("valid_fraction", "gray_fraction", "bright_fraction", "hue", "chroma", "autocorrelation", "structure")
 CHUNK = 2048  # reference crops per similarity block (bounds the memory of a large bank)
 
 
@@ -51,6 +54,12 @@ class ReferenceBank:
     taxa: tuple[str, ...]
     mean: np.ndarray  # (d,) of the backbone features of the reference crops
     projection: np.ndarray  # (d, d) within-taxon whitening: the bank holds normalise((f - mean) @ projection)
+    # What adding references to the package needs (``wood enroll --append-to``; absent in packages before it): the
+    # backbone features before whitening, in the bank's row order, each photo's gate statistics (``STAT_KEYS``) and
+    # the specimens' names ("<taxon>/<folder or photo>").
+    raw: np.ndarray | None = None  # (n, d)
+    photo_stats: np.ndarray | None = None  # (photos, len(STAT_KEYS))
+    specimen_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         n = len(self.features)
@@ -61,16 +70,21 @@ class ReferenceBank:
         missing = sorted(set(range(len(self.taxa))) - set(np.unique(self.labels).tolist()))
         if missing:
             raise BankMismatch(f"reference bank: no reference crops for {[self.taxa[i] for i in missing]}")
+        if self.raw is not None and self.raw.shape[0] != n:
+            raise BankMismatch(f"reference bank: {len(self.raw)} raw features for {n} crops")
 
     def project(self, features: np.ndarray) -> np.ndarray:
         """Backbone features (n, d) -> the bank's space: centred, whitened within taxa, unit rows."""
         return unit_rows((features - self.mean) @ self.projection)
 
     def save(self, path: Path) -> Path:
+        extra = {} if self.raw is None else {
+            "raw": self.raw.astype(np.float16), "photo_stats": np.asarray(self.photo_stats, np.float32),
+            "stat_keys": np.array(STAT_KEYS), "specimen_names": np.array(self.specimen_names)}
         np.savez(path, features=self.features.astype(np.float16), labels=self.labels.astype(np.int32),
                  photos=self.photos.astype(np.int32), specimens=self.specimens.astype(np.int32),
                  taxa=np.array(self.taxa), mean=self.mean.astype(np.float32),
-                 projection=self.projection.astype(np.float32))
+                 projection=self.projection.astype(np.float32), **extra)
         return path
 
     @classmethod
@@ -80,8 +94,15 @@ class ReferenceBank:
         if sha256 is not None and file_sha256(path) != sha256:
             raise BankMismatch(f"reference bank {path}: sha256 does not match the manifest's {sha256}")
         with np.load(path, allow_pickle=False) as raw:
+            extra = {}
+            if "raw" in raw.files:
+                if tuple(str(k) for k in raw["stat_keys"]) != STAT_KEYS:
+                    raise BankMismatch(f"reference bank {path}: gate statistics {list(raw['stat_keys'])}, "
+                                       f"expected {list(STAT_KEYS)}")
+                extra = {"raw": raw["raw"].astype(np.float32), "photo_stats": raw["photo_stats"],
+                         "specimen_names": tuple(str(s) for s in raw["specimen_names"])}
             return cls(unit_rows(raw["features"].astype(np.float32)), raw["labels"], raw["photos"],
-                       raw["specimens"], tuple(str(t) for t in raw["taxa"]), raw["mean"], raw["projection"])
+                       raw["specimens"], tuple(str(t) for t in raw["taxa"]), raw["mean"], raw["projection"], **extra)
 
 
 def unit_rows(x: np.ndarray) -> np.ndarray:

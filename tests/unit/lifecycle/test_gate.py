@@ -229,3 +229,16 @@ def test_paired_statistics_need_the_same_items():
         bootstrap_no_worse_p(mean_statistic([0.1, 0.2]), mean_statistic([0.1]), higher_is_better=False)
     with pytest.raises(TypeError, match="ResampledStatistic"):
         judge_metric(ECE_GATE, 0.01, 0.02)
+
+
+def test_a_limit_refuses_even_the_first_promotion_and_a_challenger_no_worse_than_its_champion():
+    nonwood = GatedMetric.from_config("nonwood_accepted_rate", {"higher_is_better": False, "tolerance": 0, "limit": 0})
+    first = compare_models([nonwood], challenger={"nonwood_accepted_rate": 0.02}, champion=None)
+    assert not first.passed and "breaks the limit (at most 0)" in first.reasons[0]
+    assert compare_models([nonwood], challenger={"nonwood_accepted_rate": 0.0}, champion=None).passed
+    # the champion broke it too: "no worse" is not enough
+    assert judge_metric(nonwood, 0.05, 0.02) is Outcome.WORSE
+    table = render_table(first, champion_label="none", challenger_label="v1")
+    assert "| nonwood_accepted_rate | lower | 0, <= 0 |" in table
+    with pytest.raises(ValueError, match="limit"):
+        GatedMetric.from_config("x", {"higher_is_better": True, "bound": 1})

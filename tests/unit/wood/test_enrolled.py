@@ -204,3 +204,63 @@ def test_screen_files_reports_blank_photo_as_error(classifier: EnrolledClassifie
     (tmp_path / "blank.png").write_bytes(buf.getvalue())
     [record] = screen_files(classifier, [tmp_path / "blank.png"], SETTINGS)
     assert record["abstained"] and record["error"]["code"] == "blank_image"
+
+
+def test_one_photo_per_taxon_reports_null_not_nan(tmp_path: Path) -> None:
+    """Nothing to score leave-one-specimen-out: the report says null, and stays strict JSON."""
+    from typer.testing import CliRunner
+
+    from smartinspect.cli import app
+
+    for folder, taxon in (("Quercus", "Quercus"), ("Pinus", "Pinus")):
+        (tmp_path / "refs" / folder).mkdir(parents=True)
+        (tmp_path / "refs" / folder / "0.jpg").write_bytes(photo(taxon, 5))
+    run = CliRunner().invoke(app, ["wood", "enroll", "--references", str(tmp_path / "refs"), "--out",
+                                   str(tmp_path / "pkg"), "--no-track"])
+    assert run.exit_code == 0, run.output
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not JSON: {constant}")
+
+    report = json.loads(run.output, parse_constant=refuse)
+    assert report["calibration"]["loso_top1"] is None and report["calibration"]["loso_photos"] == 0
+    manifest = json.loads((tmp_path / "pkg" / "manifest.json").read_text(), parse_constant=refuse)
+    assert manifest["metrics"]["calibration"]["left_out_abstained"] is not None  # the other taxon scores it
+    assert "n/a (nothing to score)" in (tmp_path / "pkg" / "MODEL_CARD.md").read_text()
+
+
+def test_append_adds_a_taxon_from_the_bank_without_the_old_photos(package: Path, tmp_path: Path) -> None:
+    from smartinspect.wood.enrolled import ReferenceBank
+    from smartinspect.wood.train.enroll_package import enroll
+
+    (tmp_path / "new" / "Ulmus").mkdir(parents=True)
+    for i in range(3):
+        (tmp_path / "new" / "Ulmus" / f"{i}.jpg").write_bytes(photo(LEFT_OUT, 500 + i))
+    result = enroll(tmp_path / "new", tmp_path / "appended", settings=SETTINGS, track=False, append_to=package)
+    manifest = result.manifest
+    assert manifest["params"]["taxa"] == ["Pinus", "Quercus", "Swietenia", "Tilia cordata", "Ulmus"]
+    assert manifest["references"]["taxa"]["Ulmus"] == {"photos": 3, "specimens": 3}
+    assert manifest["references"]["photos"] == 4 * PER_TAXON + 3
+    assert manifest["sha256"] == json.loads((package / "manifest.json").read_text())["sha256"]  # same graph
+    old = ReferenceBank.load(package / "bank.npz")
+    new = ReferenceBank.load(tmp_path / "appended" / "bank.npz")
+    kept = np.isin(new.labels, [new.taxa.index(t) for t in old.taxa])
+    np.testing.assert_allclose(new.raw[kept], old.raw, atol=1e-3)  # the old references' features, unchanged
+    classifier = EnrolledClassifier(load_package(tmp_path / "appended"))
+    result = screen_views(classifier, [view(photo(LEFT_OUT, 901))], declared_species="Ulmus minor")
+    assert result.top_k[0].taxon == "Ulmus"
+
+
+def test_dihedral_features_do_not_depend_on_how_the_loupe_was_turned(tmp_path: Path) -> None:
+    from smartinspect.wood.train.enroll_features import EnrolledFeatures, check_parity, export_features
+
+    net = EnrolledFeatures(("s8", "s16"), pooling="mean_std", views=8)
+    onnx = export_features(net, tmp_path / "features.onnx", crop=128)
+    crops = np.random.default_rng(1).uniform(0, 255, (2, 3, 128, 128)).astype(np.float32)
+    assert check_parity(net, onnx, crops) < 1e-4
+    turned = np.ascontiguousarray(np.rot90(crops, 1, axes=(2, 3)))
+    from smartinspect.runtime import OnnxModel
+
+    model = OnnxModel(onnx, providers=["CPUExecutionProvider"])  # what serving runs
+    a, b = model.run(crops)[0], model.run(turned)[0]
+    assert a.shape == (2, net.dim) and np.abs(a - b).max() < 1e-4
