@@ -91,6 +91,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
         app.state.model_reloader.shutdown()
+        app.state.limiter.close()
         engine.dispose()
         served = app.state.registry  # a reload may have replaced the one we started with
         app.state.registry = injected_registry
@@ -143,10 +144,9 @@ def _upload_roles(app: FastAPI, path: str) -> tuple[str, ...]:
 
 def install_guards(app: FastAPI, settings: Settings) -> None:
     """Admission control and metrics (outermost), then early refusal (key and size before the body)."""
-    from smartinspect.runtime.admission import AdmissionLimits, LocalLimiter
+    from smartinspect.runtime.admission import make_limiter
 
-    limiter = LocalLimiter(AdmissionLimits(inference=settings.max_inflight_inference,
-                                           uploads=settings.max_inflight_uploads, reads=settings.max_inflight_reads))
+    limiter = make_limiter(settings)  # per process, or shared by the replicas in Redis (admission_url)
     app.state.limiter = limiter
     app.state.metrics = Metrics.create(limiter)
     app.add_middleware(EarlyRefusalMiddleware, settings=settings, authenticate=_authenticate_early,
