@@ -146,10 +146,13 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def settings_on(settings, server: S3Server, prefix: str):
-    """A copy of ``settings`` with blobs on ``server`` under ``s3://<bucket>/<prefix>``."""
+    """A copy of ``settings`` with blobs on ``server`` under ``s3://<bucket>/<prefix>``, and the secrets a
+    scale-out must be given (replicas share them; none is generated per data dir)."""
     from pydantic import SecretStr
 
     return settings.model_copy(update={
         "blob_url": f"s3://{server.bucket}/{prefix}", "blob_s3_endpoint": server.endpoint,
         "blob_s3_region": "us-east-1", "blob_s3_access_key": SecretStr(server.access_key),
-        "blob_s3_secret_key": SecretStr(server.secret_key), "blob_s3_max_attempts": 1})
+        "blob_s3_secret_key": SecretStr(server.secret_key), "blob_s3_max_attempts": 1,
+        "audit_key": settings.audit_key or SecretStr("test-audit-key-" + "0" * 32),
+        "session_secret": settings.session_secret or SecretStr("test-session-secret-" + "0" * 32)})

@@ -76,6 +76,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     from smartinspect.clearance.audit_anchor import audit_info
 
     info = audit_info(settings, settings.database_url)  # the audit chain's key and checkpoint, outside the database
+    from smartinspect.review.websession import load_session_secret
+
+    app.state.review_session_secret = load_session_secret(settings)  # a scale-out without one stops here
     app.state.session_factory = make_session_factory(engine, info=info)
     app.state.read_session_factory = make_read_session_factory(engine, info=info)
     app.state.blob_store = blob_store
