@@ -85,7 +85,9 @@ def start(data_dir: Path) -> tuple[subprocess.Popen, S3Server]:
             f"-master.port={master}", f"-master.port.grpc={master_grpc}", "-master.volumeSizeLimitMB=64",
             f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}", "-volume.max=8",
             f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}", f"-metricsPort={metrics}",
-            "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}", f"-s3.config={config}"]
+            "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}", f"-s3.config={config}",
+            # off: their fixed default ports (8181, 9101) make a second test session's server exit at start
+            "-s3.port.iceberg=0", "-s3.port.lance=0"]
     log_file = data_dir / "weed.log"
     with open(log_file, "wb") as log:
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=data_dir,  # noqa: S603
