@@ -112,6 +112,12 @@ class Settings(BaseSettings):
     overload_retry_after_s: int = Field(default=2, ge=1)
     max_request_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)  # routes other than the uploads
     document_max_total_pixels: int = Field(default=160_000_000, ge=1024)  # all pages of a PDF, checked before render
+    # Admission shared by replicas (issue 24): "redis://host:6379/0" makes the max_inflight_* limits hold for all
+    # replicas together (docs/reliability.md); empty: each process counts its own
+    admission_url: str = Field(default="", pattern=r"^(rediss?://\S+)?$")
+    admission_key_prefix: str = Field(default="smartinspect:admission", min_length=1)  # Redis keys <prefix>:<class>
+    admission_lease_s: float = Field(default=30.0, ge=3.0)  # a dead replica's slots are free again after this
+    admission_timeout_s: float = Field(default=0.25, gt=0)  # per Redis call; beyond it the per-process limit holds
 
     # Audit chain (issue 23): HMAC key of the event hashes (None: generated once in <data_dir>/audit_key, 0600)
     audit_key: SecretStr | None = Field(default=None, min_length=32)

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 POSTGRES_URL_ENV = "SMARTINSPECT_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+REDIS_URL_ENV = "SMARTINSPECT_TEST_REDIS_URL"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 # ---------------------------------------------------------------- settings
@@ -70,6 +72,41 @@ def s3_settings(settings: Settings, s3_server: Any) -> Settings:
     from tests.s3_server import settings_on
 
     return settings_on(settings, s3_server, f"test-{uuid.uuid4().hex[:12]}")
+
+
+# ---------------------------------------------------------------- Redis (shared admission slots)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A reachable Redis server (``SMARTINSPECT_TEST_REDIS_URL``, default ``redis://127.0.0.1:6379/0``); skips when
+    there is none. Tests keep to their own key prefix (``admission_prefix``), so they never see each other's keys."""
+    redis = pytest.importorskip("redis", reason="the `redis` client (the `serve` extra) is needed")
+    url = os.environ.get(REDIS_URL_ENV, DEFAULT_REDIS_URL)
+    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis not reachable at {url} (set {REDIS_URL_ENV}): {exc}")
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture
+def admission_prefix(redis_url: str) -> Iterator[str]:
+    """A Redis key prefix of this test's own; its keys are deleted afterwards."""
+    import redis
+
+    prefix = f"smartinspect-test:{uuid.uuid4().hex[:12]}"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
 
 
 # ---------------------------------------------------------------- databases

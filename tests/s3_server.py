@@ -85,7 +85,9 @@ def start(data_dir: Path) -> tuple[subprocess.Popen, S3Server]:
             f"-master.port={master}", f"-master.port.grpc={master_grpc}", "-master.volumeSizeLimitMB=64",
             f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}", "-volume.max=8",
             f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}", f"-metricsPort={metrics}",
-            "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}", f"-s3.config={config}"]
+            "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}", f"-s3.config={config}",
+            # off: their fixed default ports (8181, 9101) make a second test session's server exit at start
+            "-s3.port.iceberg=0", "-s3.port.lance=0"]
     log_file = data_dir / "weed.log"
     with open(log_file, "wb") as log:
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=data_dir,  # noqa: S603
@@ -146,10 +148,13 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def settings_on(settings, server: S3Server, prefix: str):
-    """A copy of ``settings`` with blobs on ``server`` under ``s3://<bucket>/<prefix>``."""
+    """A copy of ``settings`` with blobs on ``server`` under ``s3://<bucket>/<prefix>``, and the secrets a
+    scale-out must be given (replicas share them; none is generated per data dir)."""
     from pydantic import SecretStr
 
     return settings.model_copy(update={
         "blob_url": f"s3://{server.bucket}/{prefix}", "blob_s3_endpoint": server.endpoint,
         "blob_s3_region": "us-east-1", "blob_s3_access_key": SecretStr(server.access_key),
-        "blob_s3_secret_key": SecretStr(server.secret_key), "blob_s3_max_attempts": 1})
+        "blob_s3_secret_key": SecretStr(server.secret_key), "blob_s3_max_attempts": 1,
+        "audit_key": settings.audit_key or SecretStr("test-audit-key-" + "0" * 32),
+        "session_secret": settings.session_secret or SecretStr("test-session-secret-" + "0" * 32)})

@@ -84,6 +84,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     from smartinspect.clearance.audit_anchor import audit_info
 
     info = audit_info(settings, settings.database_url)  # the audit chain's key and checkpoint, outside the database
+    from smartinspect.review.websession import load_session_secret
+
+    app.state.review_session_secret = load_session_secret(settings)  # a scale-out without one stops here
     app.state.session_factory = make_session_factory(engine, info=info)
     app.state.read_session_factory = make_read_session_factory(engine, info=info)
     app.state.blob_store = blob_store
@@ -99,6 +102,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
         app.state.model_reloader.shutdown()
+        app.state.limiter.close()
         engine.dispose()
         served = app.state.registry  # a reload may have replaced the one we started with
         app.state.registry = injected_registry
@@ -152,10 +156,9 @@ def _upload_roles(app: FastAPI, path: str) -> tuple[str, ...]:
 
 def install_guards(app: FastAPI, settings: Settings) -> None:
     """Admission control and metrics (outermost), then early refusal (key and size before the body)."""
-    from smartinspect.runtime.admission import AdmissionLimits, LocalLimiter
+    from smartinspect.runtime.admission import make_limiter
 
-    limiter = LocalLimiter(AdmissionLimits(inference=settings.max_inflight_inference,
-                                           uploads=settings.max_inflight_uploads, reads=settings.max_inflight_reads))
+    limiter = make_limiter(settings)  # per process, or shared by the replicas in Redis (admission_url)
     app.state.limiter = limiter
     app.state.metrics = Metrics.create(limiter)
     app.add_middleware(EarlyRefusalMiddleware, settings=settings, authenticate=_authenticate_early,

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from smartinspect.clearance.audit_anchor import (
     CheckpointInvalid,
-    checkpoint_path,
+    checkpoint_ref,
     read_checkpoint,
     remember_head,
     session_key,
@@ -194,7 +194,7 @@ def check_audit_chain(session: Session, *, batch: int = 2000) -> ChainReport:
 
 def _checkpoint_problem(session: Session, key: bytes, checked: int) -> tuple[int, str] | None:
     """The chain in the database against the signed checkpoint file: (first broken id, why), or None."""
-    path = checkpoint_path(session)
+    path = checkpoint_ref(session)
     if path is None:
         return None  # no checkpoint configured for this session (library use)
     try:
@@ -203,8 +203,8 @@ def _checkpoint_problem(session: Session, key: bytes, checked: int) -> tuple[int
         return max(checked, 1), str(exc)
     if checkpoint is None:
         if checked:
-            return 1, (f"events exist but the signed checkpoint {path} is missing (deleted, or the data dir is "
-                       "not this database's)")
+            return 1, (f"events exist but the signed checkpoint {path} is missing (deleted, or the data dir or "
+                       "bucket is not this database's)")
         return None
     first = session.scalar(select(AuditEvent.hash).where(AuditEvent.id == 1))
     if checked and first != checkpoint.chain_id:

@@ -36,6 +36,7 @@ def export_feedback_cmd(
     from smartinspect.domain.review import LabelTask
     from smartinspect.lifecycle.feedback import FeedbackFormatError
     from smartinspect.review.export import ExportError, export_feedback
+    from smartinspect.storage.blobs import make_blob_store
     from smartinspect.storage.db import make_engine, make_session_factory, upgrade_database
 
     try:
@@ -49,7 +50,7 @@ def export_feedback_cmd(
         with make_session_factory(engine)() as session:
             snapshot = export_feedback(
                 session, data_dir=settings.data_dir, out_dir=out, task=task,
-                classes=_served_xray_classes(settings),
+                classes=_served_xray_classes(settings), blobs=make_blob_store(settings),
                 since=since.replace(tzinfo=since.tzinfo or UTC) if since else None)
     except (ExportError, FeedbackFormatError) as exc:
         typer.echo(f"export failed: {exc}", err=True)

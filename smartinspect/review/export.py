@@ -1,7 +1,7 @@
 """Export the feedback store as a training dataset in the model lifecycle's format (``lifecycle/feedback.py``).
 
-Each decision's example (``<data_dir>/feedback/<task>/<decision id>/``) is checked against the sha256 its
-decision row recorded, then handed to the lifecycle writer: X-ray examples become a snapshot that
+Each decision's example (``<data_dir>/feedback/<task>/<decision id>/``, rebuilt from the blob store when this
+machine does not have it: decided on another replica) is checked against the sha256 its decision row recorded, then handed to the lifecycle writer: X-ray examples become a snapshot that
 ``smartinspect train xray --with-feedback DIR`` imports; wood examples a wood snapshot. The lifecycle format has
 no document kind yet, so document examples stay in the feedback store (see docs/review.md).
 """
@@ -26,7 +26,8 @@ from smartinspect.lifecycle.feedback import (
     write_wood_feedback,
     write_xray_feedback,
 )
-from smartinspect.review.feedback import ANNOTATION_FILE, feedback_root, read_annotation
+from smartinspect.review.feedback import ANNOTATION_FILE, feedback_root, read_annotation, restore_example
+from smartinspect.storage.blobs import BlobNotFound, BlobStore
 from smartinspect.storage.models_review import ReviewDecision
 
 EXPORTABLE = (LabelTask.xray, LabelTask.wood)
@@ -44,8 +45,13 @@ def _labelled(db: Session, task: LabelTask, since: datetime | None) -> list[Revi
     return list(db.scalars(query.order_by(ReviewDecision.id)))
 
 
-def _checked_annotation(root: Path, row: ReviewDecision) -> dict:
+def _checked_annotation(root: Path, row: ReviewDecision, blobs: BlobStore | None) -> dict:
     path = root / str(row.label_path) / ANNOTATION_FILE
+    if not path.is_file() and blobs is not None and row.label_sha256:
+        try:
+            restore_example(root, blobs, relative_path=str(row.label_path), annotation_sha256=row.label_sha256)
+        except (BlobNotFound, ValueError) as exc:
+            raise ExportError(f"decision {row.id}: its example is neither in {root} nor in {blobs!r} ({exc})") from exc
     if not path.is_file():
         raise ExportError(f"decision {row.id}: its example {path} is missing from the feedback store")
     if hashlib.sha256(path.read_bytes()).hexdigest() != row.label_sha256:
@@ -66,9 +72,10 @@ def _read_image(path: Path) -> np.ndarray:
     return image
 
 
-def _xray_examples(root: Path, rows: list[ReviewDecision], classes: list[str]) -> Iterator[XrayFeedbackExample]:
+def _xray_examples(root: Path, rows: list[ReviewDecision], classes: list[str],
+                   blobs: BlobStore | None) -> Iterator[XrayFeedbackExample]:
     for row in rows:
-        annotation = _checked_annotation(root, row)
+        annotation = _checked_annotation(root, row, blobs)
         folder = root / str(row.label_path)
         info = annotation["image"]
         unknown = sorted({b["class_name"] for b in annotation["boxes"]} - set(classes))
@@ -81,9 +88,9 @@ def _xray_examples(root: Path, rows: list[ReviewDecision], classes: list[str]) -
                                   float(info["pixel_pitch_mm"]), _source(row) | {"scan_id": row.source_id}, low)
 
 
-def _wood_examples(root: Path, rows: list[ReviewDecision]) -> Iterator[WoodFeedbackExample]:
+def _wood_examples(root: Path, rows: list[ReviewDecision], blobs: BlobStore | None) -> Iterator[WoodFeedbackExample]:
     for row in rows:
-        annotation = _checked_annotation(root, row)
+        annotation = _checked_annotation(root, row, blobs)
         folder = root / str(row.label_path)
         for i, name in enumerate(sorted(annotation["images"])):
             data, suffix = (folder / name).read_bytes(), Path(name).suffix.lower()
@@ -97,11 +104,12 @@ def _wood_examples(root: Path, rows: list[ReviewDecision]) -> Iterator[WoodFeedb
 
 
 def export_feedback(db: Session, *, data_dir: Path, out_dir: Path, task: LabelTask, classes: list[str],
-                    since: datetime | None = None) -> FeedbackSnapshot:
+                    since: datetime | None = None, blobs: BlobStore | None = None) -> FeedbackSnapshot:
     """Write the ``task`` examples decided since ``since`` as a lifecycle snapshot in ``out_dir``.
 
     ``classes``: the X-ray detector's class names, in order (box class ids index it). Re-exporting the same
-    decisions to the same directory is a no-op; other content there is refused by the writer.
+    decisions to the same directory is a no-op; other content there is refused by the writer. ``blobs``: the
+    store examples missing from ``data_dir`` are rebuilt from (None: they are an error).
     """
     if task not in EXPORTABLE:
         valid = ", ".join(t.value for t in EXPORTABLE)
@@ -109,5 +117,5 @@ def export_feedback(db: Session, *, data_dir: Path, out_dir: Path, task: LabelTa
     root = feedback_root(data_dir)
     rows = _labelled(db, task, since)
     if task == LabelTask.xray:
-        return write_xray_feedback(out_dir, _xray_examples(root, rows, classes), classes=classes)
-    return write_wood_feedback(out_dir, _wood_examples(root, rows))
+        return write_xray_feedback(out_dir, _xray_examples(root, rows, classes, blobs), classes=classes)
+    return write_wood_feedback(out_dir, _wood_examples(root, rows, blobs))

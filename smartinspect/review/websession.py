@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 
 from smartinspect.config import Settings
-from smartinspect.storage.secretfiles import read_or_create_secret
+from smartinspect.storage.secretfiles import read_or_create_secret, require_shared_secret
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +44,14 @@ def _unb64(text: str) -> bytes:
 
 
 def load_session_secret(settings: Settings) -> bytes:
-    """The signing secret: ``settings.session_secret``, else one generated once and kept in the data dir.
+    """The signing secret: ``settings.session_secret``, else one generated once and kept in the data dir (not in
+    a scale-out: replicas must share it, :class:`~smartinspect.storage.secretfiles.SecretNotConfigured`).
 
     Never a built-in default: a guessable secret would let anyone forge a session.
     """
     if settings.session_secret is not None:  # Settings refuses one shorter than 32 characters
         return settings.session_secret.get_secret_value().encode()
+    require_shared_secret(settings, env="SMARTINSPECT_SESSION_SECRET", what="the review session secret")
     return read_or_create_secret(settings.data_dir / SECRET_FILE, what="the review session secret",
                                  min_bytes=_MIN_SECRET_BYTES)
 

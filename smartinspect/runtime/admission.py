@@ -1,8 +1,9 @@
 """Admission control: a bounded number of requests in flight per class, refused (not queued) beyond it.
 
 The HTTP layer asks an :class:`AdmissionLimiter` for a slot before it lets a request in and gives the slot back
-when the response is done. :class:`LocalLimiter` counts per process; a limiter shared by replicas (Redis, Ray)
-only has to implement the same three methods, so nothing in the API changes when the bound becomes global.
+when the response is done. :class:`LocalLimiter` counts per process (the default);
+:class:`~smartinspect.runtime.admission_redis.RedisLimiter` counts for all replicas together
+(``SMARTINSPECT_ADMISSION_URL=redis://…``). Both implement the same methods; :func:`make_limiter` picks one.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from smartinspect.config import Settings
 
 
 class RequestClass(StrEnum):
@@ -41,6 +45,9 @@ class AdmissionLimiter(Protocol):
     def in_flight(self, request_class: RequestClass) -> int:
         """Slots of ``request_class`` in use now."""
 
+    def close(self) -> None:
+        """Free what the limiter holds (connections, threads) at shutdown."""
+
 
 class LocalLimiter:
     """Counts the requests in flight of this process (thread-safe; never blocks)."""
@@ -66,3 +73,18 @@ class LocalLimiter:
     def in_flight(self, request_class: RequestClass) -> int:
         with self._lock:
             return self._in_flight[request_class]
+
+    def close(self) -> None:
+        pass
+
+
+def make_limiter(settings: Settings) -> AdmissionLimiter:
+    """The limiter the settings name: shared by replicas in Redis when ``admission_url`` is set, else per process."""
+    limits = AdmissionLimits(inference=settings.max_inflight_inference, uploads=settings.max_inflight_uploads,
+                             reads=settings.max_inflight_reads)
+    if not settings.admission_url:
+        return LocalLimiter(limits)
+    from smartinspect.runtime.admission_redis import RedisLimiter
+
+    return RedisLimiter.from_url(settings.admission_url, limits, key_prefix=settings.admission_key_prefix,
+                                 lease_s=settings.admission_lease_s, timeout_s=settings.admission_timeout_s)

@@ -2,7 +2,8 @@
 
 A blob is content-addressed, so one file can back several rows (the same bytes sent as a scan and as a
 document). A blob is referenced by scans (both energy channels), documents (the file and each page image), wood
-screening images, and the experts' feedback examples (their annotation files name the blobs they were cut from).
+screening images, and the experts' feedback examples (their annotations, themselves blobs named by the decision
+rows, name the image blobs they were cut from; the local copies under the feedback root are read too).
 Nothing in the request path deletes a blob: only :func:`collect_garbage` does, and only blobs that no row and no
 feedback example names and that have not been written or re-used for ``min_age_s`` (an upload writes its blob
 just before its row commits; ``BlobStore.put`` refreshes the ``used_at`` of a blob it finds already there: the
@@ -23,11 +24,15 @@ from sqlalchemy.orm import Session
 from smartinspect.storage.blobs import BlobNotFound, BlobStore
 from smartinspect.storage.models import Scan
 from smartinspect.storage.models_documents import Document, DocumentPage
+from smartinspect.storage.models_review import ReviewDecision
 from smartinspect.storage.models_wood import WoodScreeningImage
 
 log = logging.getLogger(__name__)
 _COLUMNS = (Scan.image_sha256, Scan.image_low_sha256, Document.file_sha256, DocumentPage.image_sha256,
             WoodScreeningImage.image_sha256)
+# Keeps its blob, but a missing one is not reported: examples decided before annotations went into the blob store
+# exist only as the local directory
+_KEEPING_COLUMNS = (ReviewDecision.label_sha256,)
 
 
 def row_references(session: Session) -> dict[str, str]:
@@ -54,8 +59,23 @@ def feedback_references(feedback_root: Path | None) -> set[str]:
     return found
 
 
+def example_references(session: Session, blobs: BlobStore) -> set[str]:
+    """Image digests named by the feedback annotations kept in the blob store (one read per labelled decision)."""
+    found: set[str] = set()
+    for digest in session.scalars(select(ReviewDecision.label_sha256).where(ReviewDecision.label_sha256.is_not(None))):
+        try:
+            images = json.loads(blobs.get(digest)).get("images", {})
+        except BlobNotFound:
+            continue  # reported as a row without its blob
+        except (ValueError, AttributeError):
+            log.warning("unreadable feedback annotation blob %s: its images are kept", digest)
+            continue
+        found.update(d for d in images.values() if isinstance(d, str))
+    return found
+
+
 def blob_in_use(session: Session, digest: str, *, feedback_root: Path | None = None) -> bool:
-    for column in _COLUMNS:
+    for column in (*_COLUMNS, *_KEEPING_COLUMNS):
         if session.scalar(select(column).where(column == digest).limit(1)) is not None:
             return True
     return digest in feedback_references(feedback_root)
@@ -83,7 +103,8 @@ def collect_garbage(session: Session, blobs: BlobStore, *, feedback_root: Path |
     cutoff = time.time() - min_age_s
     candidates = {info.digest for info in blobs.iter_blobs()}  # listed before the references are read
     rows = row_references(session)
-    referenced = set(rows) | feedback_references(feedback_root)
+    examples = set(session.scalars(select(ReviewDecision.label_sha256).where(ReviewDecision.label_sha256.is_not(None))))
+    referenced = set(rows) | examples | feedback_references(feedback_root) | example_references(session, blobs)
     report = GcReport(blobs=len(candidates), referenced=len(referenced & candidates), dry_run=dry_run)
     report.missing = {d: table for d, table in rows.items() if d not in candidates and not blobs.exists(d)}
     for digest in sorted(candidates - referenced):

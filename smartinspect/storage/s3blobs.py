@@ -36,6 +36,7 @@ from smartinspect.storage.blobs import (
     _check_digest,
     is_digest,
 )
+from smartinspect.storage.statestore import StateStore
 
 if TYPE_CHECKING:
     from smartinspect.config import Settings
@@ -200,3 +201,53 @@ class S3BlobStore(BlobStore):
     def copy_to(self, digest: str, target: Path) -> None:
         with self.open(digest) as body, open(target, "wb") as out:
             shutil.copyfileobj(body, out, _CHUNK)
+
+
+class S3StateStore(StateStore):
+    """Named objects beside the blobs, ``<prefix>state/<name>`` (never listed as blobs: the key is no digest).
+    Conditional writes are S3's own: ``If-None-Match: *`` to create, ``If-Match: <ETag>`` to replace (AWS S3,
+    MinIO and SeaweedFS answer 412 when another writer got there first)."""
+
+    def __init__(self, blobs: S3BlobStore) -> None:
+        self.blobs = blobs
+        self.prefix = f"{blobs.prefix}state/"
+
+    def __repr__(self) -> str:
+        return f"S3StateStore('s3://{self.blobs.bucket}/{self.prefix}')"
+
+    def key(self, name: str) -> str:
+        if not name or name.startswith("/") or ".." in name.split("/"):
+            raise ValueError(f"state name must be a relative path, got {name!r}")
+        return f"{self.prefix}{name}"
+
+    def where(self, name: str) -> str:
+        return f"s3://{self.blobs.bucket}/{self.key(name)}"
+
+    def read(self, name: str) -> tuple[bytes, str] | None:
+        try:
+            reply = self.blobs._call("get_object", name, Key=self.key(name))
+        except BlobNotFound:
+            return None
+        with reply["Body"] as body:
+            return body.read(), str(reply["ETag"])
+
+    def write(self, name: str, data: bytes, *, expected: str | None) -> bool:
+        condition = {"IfNoneMatch": "*"} if expected is None else {"IfMatch": expected}
+        try:
+            self.blobs._call("put_object", Key=self.key(name), Body=data, ContentLength=len(data),
+                             ContentMD5=_md5_b64(hashlib.md5(data).digest()),  # noqa: S324 - transfer check
+                             ContentType="application/json", **condition)
+        except BlobStoreUnavailable as exc:
+            if _status_of(exc) in _CONFLICT:
+                return False
+            raise
+        return True
+
+
+_CONFLICT = frozenset({"412", "PreconditionFailed", "409", "ConditionalRequestConflict"})
+
+
+def _status_of(exc: BaseException) -> str:
+    cause = exc.__cause__
+    response = getattr(cause, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))

@@ -1,5 +1,10 @@
 """Secrets the service generates once and keeps in its data dir (the audit chain key, the review session
-secret) when settings do not provide them: never a built-in default, which anyone could read in the source."""
+secret) when settings do not provide them: never a built-in default, which anyone could read in the source.
+
+Not in a scale-out: with blobs on S3 (``SMARTINSPECT_BLOB_URL``) the API replicas share their state, and a secret
+generated into one replica's data dir would differ from the next one's (a cookie signed by one replica refused by
+the other, audit events keyed differently). There the secrets must come from settings, the same on every replica
+(a Kubernetes Secret, the compose ``.env``); :func:`require_shared_secret` refuses to generate one."""
 
 from __future__ import annotations
 
@@ -7,8 +12,23 @@ import logging
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
+
+
+class SecretNotConfigured(ValueError):
+    """A scale-out (blobs on S3) without a secret that every replica must share."""
+
+
+def require_shared_secret(settings: Any, *, env: str, what: str) -> None:
+    """Raise :class:`SecretNotConfigured` when the replicas share state (``blob_url`` set): generating ``what``
+    per data dir would give each replica its own. Called only when the settings do not provide it."""
+    if settings.blob_url:
+        raise SecretNotConfigured(
+            f"set {env} (at least 32 characters, the same on every replica): with blobs on S3 "
+            f"(SMARTINSPECT_BLOB_URL) the API runs as stateless replicas, and {what} generated into one replica's "
+            "data dir would differ from the others' (docs/storage.md, 'Stateless replicas')")
 
 
 def read_or_create_secret(path: Path, *, what: str, min_bytes: int = 1) -> bytes:

@@ -6,11 +6,12 @@ import json
 
 import cv2
 import numpy as np
+import pytest
 from sqlalchemy import select
 
 from smartinspect.domain.review import LabelTask
 from smartinspect.lifecycle.feedback import read_feedback
-from smartinspect.review.export import export_feedback
+from smartinspect.review.export import ExportError, export_feedback
 from smartinspect.storage.models import ApiKey
 from smartinspect.storage.models_clearance import Instruction
 from smartinspect.storage.models_documents import Document, DocumentPage
@@ -67,6 +68,20 @@ def test_wood_case_shows_images_and_notes_and_exports_a_genus_label(app, client,
                                    classes=[])
     (example,) = list(read_feedback(snapshot.path, kind="wood").wood_examples())
     assert example.genus == "Swietenia" and example.image == image and example.source["case_id"] == case_id
+
+    # a replica that did not take the decision (or the exporting machine) has no local copy: without the blob
+    # store that is an error, with it the example is rebuilt from the annotation blob the row names
+    elsewhere = tmp_path / "other-replica"
+    with app.state.session_factory() as session, pytest.raises(ExportError, match="missing"):
+        export_feedback(session, data_dir=elsewhere, out_dir=tmp_path / "wood-nothing", task=LabelTask.wood,
+                        classes=[])
+    with app.state.session_factory() as session:
+        rebuilt = export_feedback(session, data_dir=elsewhere, out_dir=tmp_path / "wood-elsewhere",
+                                  task=LabelTask.wood, classes=[], blobs=app.state.blob_store)
+    (copy,) = list(read_feedback(rebuilt.path, kind="wood").wood_examples())
+    assert copy.genus == example.genus and copy.image == example.image and copy.source == example.source
+    assert (elsewhere / "feedback" / decided["label"]["path"] / "annotation.json").read_bytes() == (
+        settings.data_dir / "feedback" / decided["label"]["path"] / "annotation.json").read_bytes()
 
 
 def _document(session, blobs, *, doc_id: str, number: str) -> str:
