@@ -13,8 +13,6 @@ import yaml
 from smartinspect.config import Settings
 
 SERVING = Path(__file__).resolve().parents[2] / "serving"
-# Defined by the Ray inference engine (branch `ray`, docs/serving-ray.md); drop from this set once it is merged.
-PENDING_SETTINGS = {"SMARTINSPECT_INFERENCE_ENGINE", "SMARTINSPECT_RAY_ADDRESS"}
 SCALE_OUT = {"SMARTINSPECT_DATABASE_URL", "SMARTINSPECT_BLOB_URL", "SMARTINSPECT_ADMISSION_URL",
              "SMARTINSPECT_AUDIT_KEY", "SMARTINSPECT_SESSION_SECRET", "SMARTINSPECT_INFERENCE_ENGINE",
              "SMARTINSPECT_RAY_ADDRESS"}
@@ -25,7 +23,7 @@ def _documents(path: Path) -> list[dict]:
 
 
 def _known(name: str) -> bool:
-    return name.removeprefix("SMARTINSPECT_").lower() in Settings.model_fields or name in PENDING_SETTINGS
+    return name.removeprefix("SMARTINSPECT_").lower() in Settings.model_fields
 
 
 @pytest.mark.parametrize("path", sorted([*SERVING.glob("*.yml"), *SERVING.glob("**/*.yaml")]), ids=lambda p: p.name)
