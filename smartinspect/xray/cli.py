@@ -92,20 +92,6 @@ def bench_xray_cmd(
     emit_json(result, out)
 
 
-def calibrate_xray_cmd(
-    package: Annotated[Path, typer.Option(help="detector package whose thresholds are set")] =
-        Path("var/candidates/xray-detector"),
-    dataset: Annotated[Path, typer.Option(help="calibration scans: the generator's default mix, a seed of its own")] =
-        Path("datasets/xray/generated-calibration"),
-    split: Annotated[str, typer.Option()] = "val",
-    max_false_alarm_rate: Annotated[float, typer.Option(help="INSPECT false alarms allowed on clean scans")] = 0.02,
-) -> None:
-    """Set a detector package's INSPECT / REVIEW thresholds on a calibration set's clean scans (docs/xray.md)."""
-    from smartinspect.xray.train.package import recalibrate_package
-
-    emit_json(recalibrate_package(package, dataset, split, max_false_alarm_rate=max_false_alarm_rate), None)
-
-
 def recover_scans_cmd() -> None:
     """Analyse scans that were stored but never analysed (a crash between storing and inference)."""
     from smartinspect.config import get_settings
@@ -138,7 +124,6 @@ def register(groups: dict[str, typer.Typer]) -> None:
     groups["export"].command("xray")(export_xray_cmd)
     groups["evaluate"].command("xray")(evaluate_xray_cmd)
     groups["evaluate"].command("xray-visibility")(visibility_xray_cmd)
-    groups["train"].command("xray-thresholds")(calibrate_xray_cmd)
     groups["bench"].command("xray")(bench_xray_cmd)
     scans_app.command("recover")(recover_scans_cmd)
     groups["app"].add_typer(scans_app, name="scans")

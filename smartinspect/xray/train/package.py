@@ -99,25 +99,3 @@ def evaluate_and_package(*, cfg, config_path: Path, onnx_path: Path, weights: Pa
 def _rounded(values: dict[str, float]) -> dict[str, float]:
     return {k: (round(v, 4) if v == v else None) for k, v in values.items()}
 
-
-def recalibrate_package(package: Path, dataset: Path, split: str, *, max_false_alarm_rate: float) -> dict:
-    """Set a package's INSPECT and REVIEW thresholds on the clean scans of a calibration set (the generator's
-    default mix, a seed of its own: not the training split and not the held-out test), as training does on its
-    validation split. Only the manifest's ``params`` and ``metrics.calibration`` change; the model file does not."""
-    analyzer = _analyzer(package)
-    evals = run_dataset(analyzer, dataset, split, progress=True)
-    clean = [ev.max_score() for ev in evals if not ev.has_contraband]
-    manifest_path = Path(package) / "manifest.json"
-    manifest = json.loads(manifest_path.read_text())
-    params = manifest["params"]
-    before = {"inspect_threshold": params["inspect_threshold"], "review_threshold": params["review_threshold"]}
-    params["inspect_threshold"] = calibrate_threshold(clean, max_false_alarm_rate)
-    params["review_threshold"] = min(params["inspect_threshold"], calibrate_threshold(clean, REVIEW_FALSE_ALARM_RATE))
-    calibration = {"dataset": str(dataset), "split": split, "scans": len(evals), "clean_scans": len(clean),
-                   "max_false_alarm_rate": max_false_alarm_rate, "review_false_alarm_rate": REVIEW_FALSE_ALARM_RATE,
-                   "before": before, "after": {k: params[k] for k in before}}
-    manifest.setdefault("metrics", {})["calibration"] = calibration
-    tmp = manifest_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
-    tmp.replace(manifest_path)
-    return calibration
