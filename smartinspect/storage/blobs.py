@@ -69,6 +69,23 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def write_file_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a reader sees the old file or the whole new one, and a crash after return
+    keeps the new one: a temp file beside it, fsync, rename, fsync of the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as tmp:
+            tmp.write(data)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
 def _touch(path: Path) -> None:
     """Mark an existing blob as just used (its access time; the modification time stays the write time), so
     garbage collection (storage/blobrefs.py) leaves it alone while the row that will name it commits."""
@@ -160,18 +177,7 @@ class LocalBlobStore(BlobStore):
         if target.is_file():
             _touch(target)
             return digest
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as tmp:
-                tmp.write(data)
-                tmp.flush()
-                os.fsync(tmp.fileno())
-            os.replace(tmp_name, target)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
-        _fsync_dir(target.parent)
+        write_file_atomically(target, data)
         return digest
 
     def put_file(self, source: Path | BinaryIO) -> str:

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import os
-import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from smartinspect.storage.blobs import write_file_atomically
 
 if TYPE_CHECKING:
     from smartinspect.config import Settings
@@ -96,16 +96,7 @@ class LocalStateStore(StateStore):
             current = self.read(name)
             if (current[1] if current is not None else None) != expected:
                 return False
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_file_atomically(path, data)
         return True
 
 
