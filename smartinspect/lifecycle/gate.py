@@ -232,12 +232,19 @@ def _judge_paired(metric: GatedMetric, champion: float | None, challenger: float
     if not isinstance(champion, EventRate) or not isinstance(challenger, EventRate):
         raise TypeError(f"gated metric {metric.name!r} is paired, but the evaluation gave plain numbers: the kind must "
                         f"report it as an EventRate (per-item events) or a ResampledStatistic")
-    if metric.higher_is_better:
-        raise ValueError(f"gated metric {metric.name!r}: a paired rate counts bad events (higher_is_better: false)")
-    p, b, c = mcnemar_worse_p(champion, challenger)
+    p, b, c = paired_rate_test(metric, champion, challenger)
     if b > c and p <= metric.paired_alpha:  # type: ignore[operator]
         return Outcome.WORSE
     return Outcome.BETTER if c > b else Outcome.SAME
+
+
+def paired_rate_test(metric: GatedMetric, champion: EventRate, challenger: EventRate) -> tuple[float, int, int]:
+    """McNemar on a paired rate, oriented so that b counts the items that went wrong for the challenger only. A rate
+    of bad events (false alarms; lower is better): items with the event for the challenger only. A rate of good
+    events (objects found, recall; higher is better): items with the event for the champion only."""
+    if metric.higher_is_better:
+        return mcnemar_worse_p(challenger, champion)
+    return mcnemar_worse_p(champion, challenger)
 
 
 def compare_models(
@@ -287,7 +294,7 @@ def _worse_reason(row: GateRow) -> str:
                 f"{_fmt(row.champion)}, and no worse on only {p:.1%} of {BOOTSTRAP_RESAMPLES} paired bootstrap "
                 f"resamples of the items (p <= {row.metric.paired_alpha:g})")
     if row.metric.paired_alpha is not None:
-        p, b, c = mcnemar_worse_p(row.champion, row.challenger)  # type: ignore[arg-type]
+        p, b, c = paired_rate_test(row.metric, row.champion, row.challenger)  # type: ignore[arg-type]
         return (f"{row.metric.name}: challenger {_fmt(row.challenger)} is {direction} than champion "
                 f"{_fmt(row.champion)}: {b} items only the challenger got wrong, {c} only the champion "
                 f"(one-sided McNemar p = {p:.3f} <= {row.metric.paired_alpha:g})")
@@ -311,7 +318,7 @@ def _tolerance(row: GateRow) -> str:
         p = bootstrap_no_worse_p(row.champion, row.challenger, higher_is_better=row.metric.higher_is_better)
         return f"paired bootstrap p <= {row.metric.paired_alpha:g} (p = {p:.2f})"
     if isinstance(row.champion, EventRate) and isinstance(row.challenger, EventRate):
-        p, b, c = mcnemar_worse_p(row.champion, row.challenger)
+        p, b, c = paired_rate_test(row.metric, row.champion, row.challenger)
         return f"paired p <= {row.metric.paired_alpha:g} (+{b}/-{c}, p = {p:.2f})"
     return f"paired p <= {row.metric.paired_alpha:g}"
 

@@ -16,7 +16,8 @@ import cv2
 import numpy as np
 
 from smartinspect.domain.tasks import THREAT_CLASSES, XRAY_TASK
-from smartinspect.lifecycle.calibration import brier_score, expected_calibration_error
+from smartinspect.lifecycle.calibration import ece_statistic, mean_statistic
+from smartinspect.lifecycle.gate import EventRate
 from smartinspect.lifecycle.kinds import EvalSet, EvalSetSpec
 from smartinspect.runtime.registry import load_package
 from smartinspect.xray.dataset import dataset_fingerprint, iter_scans, load_scan
@@ -55,36 +56,40 @@ def _analyzer(package: Path) -> ScanAnalyzer:
     return ScanAnalyzer(load_package(package))
 
 
-def class_recall(evals: list[ScanEval], class_id: int, threshold: float, iou_threshold: float = 0.5) -> float:
-    """Share of ground-truth objects of ``class_id`` matched (IoU >= 0.5) by a same-class detection >= threshold."""
-    found = total = 0
+def class_recall(evals: list[ScanEval], class_id: int, threshold: float, iou_threshold: float = 0.5) -> EventRate:
+    """Share of ground-truth objects of ``class_id`` matched (IoU >= 0.5) by a same-class detection >= threshold,
+    kept object by object (1 = found) so that two detectors can be compared on the same objects."""
+    found: list[int] = []
     for ev in evals:
         gt = np.array([box for c, box in ev.gt if c == class_id], dtype=np.float32).reshape(-1, 4)
         if not len(gt):
             continue
-        total += len(gt)
         dets = ev.detections.above(threshold)
         same = dets.boxes[dets.class_ids == class_id]
-        if len(same):
-            found += int((pairwise_overlap(gt, same)[0].max(axis=1) >= iou_threshold).sum())
-    return found / total if total else float("nan")
+        hit = (pairwise_overlap(gt, same)[0].max(axis=1) >= iou_threshold) if len(same) else np.zeros(len(gt), bool)
+        found.extend(int(h) for h in hit)
+    return EventRate(found)
 
 
 def gate_metrics(evals: list[ScanEval], class_names: list[str], *, review_threshold: float,
                  inspect_threshold: float) -> dict[str, float]:
     """Gated: ``recall_<class>`` and ``false_alarm_rate`` at the review threshold (below it a scan clears
     without a human), ``brier`` and ``ece`` of the scan-level score (max detection score vs contraband).
-    Informative: ``map50``, ``detection_rate``, and the same at the inspect threshold."""
+    Informative: ``map50``, ``detection_rate``, and the same at the inspect threshold.
+
+    The gated metrics keep their items (objects, clean scans, scans) so that the gate can judge them with paired
+    tests on the frozen set (``paired_alpha`` in training/promote-xray.yaml)."""
     metrics: dict[str, float] = {f"recall_{name}": class_recall(evals, c, review_threshold)
                                  for c, name in enumerate(class_names)}
     at_review = scan_level(evals, review_threshold)
     at_inspect = scan_level(evals, inspect_threshold)
-    scores = [min(1.0, ev.max_score()) for ev in evals]
-    labels = [ev.has_contraband for ev in evals]
+    scores = np.array([min(1.0, ev.max_score()) for ev in evals], dtype=np.float64)
+    labels = np.array([ev.has_contraband for ev in evals], dtype=np.float64)
     aps = ap50_per_class(evals, len(class_names))
     metrics.update(
-        false_alarm_rate=at_review["false_alarm_rate"], brier=brier_score(scores, labels),
-        ece=expected_calibration_error(scores, labels), detection_rate=at_review["detection_rate"],
+        false_alarm_rate=EventRate(None if ev.has_contraband else ev.max_score() >= review_threshold for ev in evals),
+        brier=mean_statistic((scores - labels) ** 2), ece=ece_statistic(scores, labels),
+        detection_rate=at_review["detection_rate"],
         detection_rate_at_inspect=at_inspect["detection_rate"],
         false_alarm_rate_at_inspect=at_inspect["false_alarm_rate"],
         map50=float(np.mean(list(aps.values()))) if aps else float("nan"),

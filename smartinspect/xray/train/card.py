@@ -22,6 +22,14 @@ def _licence(cfg) -> str:
     return "The model is an ultralytics YOLO architecture (AGPL-3.0); see README, Licensing."
 
 
+def _calibration_source(cfg, lineage: dict, params: dict) -> str:
+    if "calibration_generator_seed" in lineage:
+        return (f"the {params.get('calibration_clean_scans', '?')} clean scans of a default-mix calibration set, "
+                f"{cfg.data['calibration_scans']} scans, generator seed {lineage['calibration_generator_seed']}, "
+                f"sha256 `{lineage['calibration_dataset_sha256'][:12]}…`")
+    return "the validation split's clean scans"
+
+
 def write_xray_card(path: Path, *, cfg, config_path: Path, params: dict, metrics: dict, lineage: dict,
                     mlflow_info: dict, version: str) -> None:
     test = metrics["test"]
@@ -42,7 +50,7 @@ Contraband detector for side-view container X-ray scans, served through ONNX Run
 - Classes: {', '.join(params['classes'])}.
 - Operating pitch {params['pitch_mm']} mm/px; scans at other pitches are resampled by the pipeline.
 - Tiling: {params['tile']} px tiles, {params['overlap']} px overlap; pieces cut by tile edges are fused.
-- Thresholds (calibrated on the validation split's clean scans): INSPECT at score >= {params['inspect_threshold']:.4f}
+- Thresholds (calibrated on {_calibration_source(cfg, lineage, params)}): INSPECT at score >= {params['inspect_threshold']:.4f}
   (target <= {cfg.operating['max_false_alarm_rate']:.0%} false alarms), REVIEW at >= {params['review_threshold']:.4f}.
 
 ## Data

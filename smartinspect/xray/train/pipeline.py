@@ -135,6 +135,10 @@ def train_xray(config_path: Path, *, settings: Settings | None = None) -> Path:
                                splits=(0.85, 0.15, 0.0), config=XrayGenConfig.with_overrides(data.get("generator")))
     test_dir = ensure_dataset(Path(data["test_dir"]), n_scans=data["test_scans"], seed=data["test_seed"],
                               splits=(0.0, 0.0, 1.0))
+    calibration = (train_dir, "val")  # older recipes: the validation split of the training mix
+    if data.get("calibration_dir"):  # a default-mix set with its own seed (package.evaluate_and_package)
+        calibration = (ensure_dataset(Path(data["calibration_dir"]), n_scans=data["calibration_scans"],
+                                      seed=data["calibration_seed"], splits=(0.0, 1.0, 0.0)), "val")
     run_dir = settings.data_dir / "runs" / cfg.name / time.strftime("%Y%m%d-%H%M%S")
     with mlflow.start_run(run_name=run_dir.name) as run:
         mlflow.log_params({"config": str(config_path), "seed": cfg.seed, **_flat("model", cfg.model),
@@ -143,6 +147,9 @@ def train_xray(config_path: Path, *, settings: Settings | None = None) -> Path:
         lineage = {"train_dataset_sha256": dataset_fingerprint(train_dir),
                    "test_dataset_sha256": dataset_fingerprint(test_dir),
                    "train_generator_seed": data["train_seed"], "test_generator_seed": data["test_seed"]}
+        if data.get("calibration_dir"):
+            lineage.update(calibration_dataset_sha256=dataset_fingerprint(calibration[0]),
+                           calibration_generator_seed=data["calibration_seed"])
         mlflow.log_params(lineage)
         t = cfg.tiles
         data_yaml = build_tile_dataset(
@@ -168,7 +175,7 @@ def train_xray(config_path: Path, *, settings: Settings | None = None) -> Path:
         mlflow.log_metrics(parity)
 
         package = evaluate_and_package(
-            cfg=cfg, config_path=config_path, onnx_path=onnx_path, weights=best, train_dir=train_dir,
+            cfg=cfg, config_path=config_path, onnx_path=onnx_path, weights=best, calibration=calibration,
             test_dir=test_dir, parity=parity, lineage=lineage, run_id=run.info.run_id, mlflow=mlflow,
             class_names=list(CLASS_NAMES),
         )

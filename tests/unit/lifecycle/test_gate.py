@@ -145,14 +145,28 @@ def test_paired_rate_refuses_a_real_increase_but_not_noise():
     assert "paired p <= 0.25 (+4/-0, p = 0.06)" in render_table(decision, champion_label="a", challenger_label="b")
 
 
+def test_paired_rate_of_good_events_is_worse_when_the_champion_alone_found_them():
+    """Recall as a paired rate (X-ray objects found, 1 = found): the items that went wrong for the challenger only
+    are those the champion found and it missed."""
+    recall = GatedMetric("recall_firearm", higher_is_better=True, paired_alpha=0.25)
+    champion = _rate([1] * 8)
+    one_lost = _rate([1] * 7 + [0])  # 7 of 8: one object, no evidence (p = 0.5)
+    assert judge_metric(recall, champion, one_lost) is Outcome.SAME
+    four_lost = _rate([1] * 4 + [0] * 4)  # p = 1/16
+    assert judge_metric(recall, champion, four_lost) is Outcome.WORSE
+    decision = compare_models([recall], challenger={"recall_firearm": four_lost},
+                              champion={"recall_firearm": champion})
+    assert "4 items only the challenger got wrong, 0 only the champion" in decision.reasons[0]
+    assert "(+4/-0, p = 0.06)" in render_table(decision, champion_label="a", challenger_label="b")
+    gained = _rate([0, 0, 0, 1, 1, 1, 1, 1])
+    assert judge_metric(recall, gained, champion) is Outcome.BETTER
+
+
 def test_paired_metric_needs_per_item_events_and_a_sane_config():
     with pytest.raises(TypeError, match="EventRate"):
         judge_metric(PAIRED, 0.01, 0.02)
     with pytest.raises(ValueError, match="paired_alpha"):
         GatedMetric("x", higher_is_better=False, paired_alpha=1.5)
-    with pytest.raises(ValueError, match="bad events"):  # a rate of bad events cannot be "higher is better"
-        judge_metric(GatedMetric.from_config("x", {"higher_is_better": True, "paired_alpha": 0.25}),
-                     _rate([1, 0]), _rate([0, 0]))
     assert GatedMetric.from_config("x", {"higher_is_better": False, "paired_alpha": 0.25}).paired_alpha == 0.25
 
 
