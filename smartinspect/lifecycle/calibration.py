@@ -49,3 +49,31 @@ def mean_statistic(values) -> ResampledStatistic:
     """The mean of per-item values (e.g. each photo's Brier score), recomputable on bootstrap resamples."""
     v = np.asarray(values, dtype=np.float64).reshape(-1)
     return ResampledStatistic(lambda w: (w @ v) / w.sum(axis=1), len(v))
+
+
+def fit_platt(scores, labels, *, iterations: int = 50) -> tuple[float, float] | None:
+    """Platt scaling (Platt 1999) on the logit of scores in (0, 1): the (a, b) of sigmoid(a * logit(s) + b) that
+    maximise the likelihood of the 0/1 labels, with Platt's smoothed targets ((N+ + 1) / (N+ + 2) and
+    1 / (N- + 2)) so that separable data gives a finite fit. Newton's method on the two parameters.
+
+    None when it cannot give a monotonic map: fewer than two items of either label, or a fitted slope <= 0."""
+    s, y = _checked(scores, labels)
+    positives, negatives = int(y.sum()), int(len(y) - y.sum())
+    if positives < 2 or negatives < 2:
+        return None
+    s = np.clip(s, 1e-6, 1 - 1e-6)
+    x = np.log(s / (1 - s))
+    t = np.where(y > 0, (positives + 1) / (positives + 2), 1 / (negatives + 2))
+    a, b = 1.0, 0.0
+    for _ in range(iterations):
+        p = 1 / (1 + np.exp(-(a * x + b)))
+        g = np.array([np.sum((p - t) * x), np.sum(p - t)])
+        w = np.maximum(p * (1 - p), 1e-12)
+        h = np.array([[np.sum(w * x * x), np.sum(w * x)], [np.sum(w * x), np.sum(w)]]) + 1e-9 * np.eye(2)
+        step = np.linalg.solve(h, g)
+        a, b = a - step[0], b - step[1]
+        if np.abs(step).max() < 1e-10:
+            break
+    if not (np.isfinite(a) and np.isfinite(b)) or a <= 0:
+        return None
+    return float(a), float(b)

@@ -48,6 +48,20 @@ def train_xray_cmd(
     typer.echo(f"model package written to {package}")
 
 
+def calibrate_xray_cmd(
+    package: Annotated[Path, typer.Option(help="detector package to calibrate in place (e.g. var/candidates/xray-detector)")],
+    dataset: Annotated[Path, typer.Option(help="calibration set of the traffic mix to serve (generated layout)")],
+    split: Annotated[str, typer.Option()] = "val",
+    max_false_alarm_rate: Annotated[float, typer.Option(help="clean scans sent to INSPECT")] = 0.01,
+) -> None:
+    """Fit the detector's score calibration (Platt) and its INSPECT / REVIEW thresholds on a calibration set and
+    rewrite the package's manifest; the network is untouched. Training does the same on its own calibration set."""
+    from smartinspect.xray.train.package import record_calibration
+
+    typer.echo(json.dumps(record_calibration(package, dataset, split, max_false_alarm_rate=max_false_alarm_rate),
+                          indent=2))
+
+
 def export_xray_cmd(
     weights: Annotated[Path, typer.Argument(help="ultralytics .pt weights")],
     imgsz: Annotated[int, typer.Option()] = 320,
@@ -121,6 +135,7 @@ def register(groups: dict[str, typer.Typer]) -> None:
     """Add the X-ray commands to the shared CLI groups (called by smartinspect.cli)."""
     groups["datagen"].command("xray")(datagen_xray_cmd)
     groups["train"].command("xray")(train_xray_cmd)
+    groups["train"].command("xray-calibrate")(calibrate_xray_cmd)
     groups["export"].command("xray")(export_xray_cmd)
     groups["evaluate"].command("xray")(evaluate_xray_cmd)
     groups["evaluate"].command("xray-visibility")(visibility_xray_cmd)

@@ -32,11 +32,20 @@ class DetectorParams:
     skip_below_attenuation: float = 0.15  # lighter than a thin steel sheet: air, nothing to find
     head: str = "yolo"  # yolo | centernet (manifests written before the centernet head are yolo)
     stride: int = 8  # centernet: input pixels per output cell
+    # Platt scaling (a, b) fitted by training on a calibration set: a detection's score becomes
+    # sigmoid(a * logit(raw) + b), the chance that a scan whose highest detection scored ``raw`` carries contraband.
+    # Monotonic (a > 0): rankings, AP and recall at matched thresholds are unchanged. None: raw scores.
+    score_calibration: tuple[float, float] | None = None
 
     @classmethod
     def from_manifest(cls, params: dict) -> DetectorParams:
         known = {k: v for k, v in params.items() if k in cls.__dataclass_fields__}
         known["classes"] = tuple(params["classes"])
+        if known.get("score_calibration") is not None:
+            a, b = (float(v) for v in known["score_calibration"])
+            if not (a > 0 and np.isfinite(a) and np.isfinite(b)):
+                raise ValueError(f"score_calibration needs a finite slope > 0 and a finite offset, got {a}, {b}")
+            known["score_calibration"] = (a, b)
         check_input_mode(known.get("input_mode", "gray"))
         if known.get("head", "yolo") not in HEADS:
             raise ValueError(f"unknown detector head {known['head']!r}; valid heads: {', '.join(HEADS)}")
@@ -115,6 +124,13 @@ def decode_centernet_output(raw: np.ndarray, *, stride: int, min_score: float, n
 HEADS = ("yolo", "centernet")
 
 
+def platt(scores: np.ndarray, ab: tuple[float, float]) -> np.ndarray:
+    """Platt scaling on the logit of a score in (0, 1): sigmoid(a * logit(s) + b), float32."""
+    s = np.clip(np.asarray(scores, dtype=np.float64), 1e-6, 1 - 1e-6)
+    z = ab[0] * np.log(s / (1 - s)) + ab[1]
+    return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+
+
 class XrayDetector:
     """Tiled detection on a full scan: ``pre_process`` -> ``forward`` -> ``post_process``; ``predict`` does all."""
 
@@ -159,7 +175,10 @@ class XrayDetector:
             per_tile = decode_centernet_output(raw, stride=p.stride, min_score=p.min_score, nms_iou=p.nms_iou)
         else:
             per_tile = decode_yolo_output(raw, min_score=p.min_score, nms_iou=p.nms_iou)
-        return merge_tile_detections(per_tile, grid)
+        merged = merge_tile_detections(per_tile, grid)
+        if p.score_calibration is None:
+            return merged
+        return Detections(merged.boxes, platt(merged.scores, p.score_calibration), merged.class_ids)
 
     def predict(self, image_u8: np.ndarray, attenuation: np.ndarray) -> Detections:
         """(H, W[, 3]) uint8 model-view image and its attenuation -> detections in image pixels."""

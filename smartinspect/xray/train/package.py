@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from smartinspect.domain.tasks import XRAY_TASK
+from smartinspect.lifecycle.calibration import fit_platt
 from smartinspect.lifecycle.export import swap_into_place
 from smartinspect.runtime import file_sha256
 from smartinspect.runtime.registry import MANIFEST_NAME, load_package
-from smartinspect.xray.evaluate import calibrate_threshold, run_dataset, summarise
+from smartinspect.storage.blobs import write_file_atomically
+from smartinspect.xray.dataset import dataset_fingerprint
+from smartinspect.xray.detector import platt
+from smartinspect.xray.evaluate import ScanEval, calibrate_threshold, run_dataset, summarise
 from smartinspect.xray.pipeline import ScanAnalyzer
+from smartinspect.xray.types import Detections
 
+log = logging.getLogger(__name__)
 CENTERNET_ARCH = "lite0-centernet"  # model.arch of the pretrained-backbone detector (xray/train/centernet.py)
 REVIEW_FALSE_ALARM_RATE = 0.05  # REVIEW sends more clean scans to a human than INSPECT sends to the yard
 
@@ -75,14 +83,10 @@ def evaluate_and_package(*, cfg, config_path: Path, onnx_path: Path, weights: Pa
                   imgsz=cfg.model["imgsz"])
     write_manifest(staging, params=params, metrics={}, **common)
 
-    analyzer = _analyzer(staging)
-    cal = run_dataset(analyzer, calibration[0], calibration[1], progress=True)
-    clean = [ev.max_score() for ev in cal if not ev.has_contraband]
-    params["inspect_threshold"] = calibrate_threshold(clean, cfg.operating["max_false_alarm_rate"])
-    params["review_threshold"] = min(params["inspect_threshold"], calibrate_threshold(clean, REVIEW_FALSE_ALARM_RATE))
-    params["calibration_clean_scans"] = len(clean)
+    params, cal = calibrate_package(staging, *calibration, max_false_alarm_rate=cfg.operating["max_false_alarm_rate"])
     val_metrics = summarise(cal, class_names, review_threshold=params["review_threshold"],
                             inspect_threshold=params["inspect_threshold"])
+    analyzer = _analyzer(staging)  # with the calibrated scores and thresholds
     test = run_dataset(analyzer, test_dir, "test", progress=True)
     test_metrics = summarise(test, class_names, review_threshold=params["review_threshold"],
                              inspect_threshold=params["inspect_threshold"])
@@ -99,6 +103,73 @@ def evaluate_and_package(*, cfg, config_path: Path, onnx_path: Path, weights: Pa
     mlflow.log_artifacts(str(staging), artifact_path="package")
     swap_into_place(staging, output)
     return output
+
+
+def calibrate_package(package: Path, dataset: Path, split: str, *, max_false_alarm_rate: float,
+                      review_false_alarm_rate: float = REVIEW_FALSE_ALARM_RATE) -> tuple[dict[str, Any], list[ScanEval]]:
+    """Fit the package's score calibration and thresholds on a calibration set, and rewrite its manifest.
+
+    The detector runs with raw scores; Platt scaling (``lifecycle.calibration.fit_platt``) is fitted on the scans with
+    at least one detection, their highest raw score against "carries contraband"; then INSPECT and REVIEW are set
+    at ``max_false_alarm_rate`` and ``review_false_alarm_rate`` of the clean scans' calibrated highest scores.
+    Returns the new params and the calibration scans with calibrated scores. Training calls it on its staging
+    package; ``smartinspect train xray-calibrate`` on a finished one (the model itself is untouched)."""
+    manifest_path = package / MANIFEST_NAME
+    manifest = json.loads(manifest_path.read_text())
+    params = dict(manifest["params"])
+    params.pop("score_calibration", None)
+    analyzer = _analyzer(package)
+    analyzer.detector.params = replace(analyzer.detector.params, score_calibration=None)  # fit on raw scores
+    evals = run_dataset(analyzer, dataset, split, progress=True)
+    seen = [ev for ev in evals if len(ev.detections)]
+    ab = fit_platt([ev.max_score() for ev in seen], [ev.has_contraband for ev in seen])
+    if ab is not None:
+        for ev in evals:
+            d = ev.detections
+            ev.detections = Detections(d.boxes, platt(d.scores, ab), d.class_ids)
+        params["score_calibration"] = [round(ab[0], 6), round(ab[1], 6)]
+    clean = [ev.max_score() for ev in evals if not ev.has_contraband]
+    params["inspect_threshold"] = calibrate_threshold(clean, max_false_alarm_rate)
+    params["review_threshold"] = min(params["inspect_threshold"], calibrate_threshold(clean, review_false_alarm_rate))
+    params["calibration_clean_scans"] = len(clean)
+    manifest["params"] = params
+    write_file_atomically(manifest_path, (json.dumps(manifest, indent=2) + "\n").encode())
+    return params, evals
+
+
+def record_calibration(package: Path, dataset: Path, split: str, *, max_false_alarm_rate: float) -> dict[str, Any]:
+    """:func:`calibrate_package` on a finished package, recorded where a reader of the package will look: the model
+    card gets a section, and the package's MLflow run (if its store is reachable) the new manifest. Returns the
+    calibrated params and what they do on the calibration set."""
+    params, evals = calibrate_package(package, dataset, split, max_false_alarm_rate=max_false_alarm_rate)
+    manifest = json.loads((package / MANIFEST_NAME).read_text())
+    on_set = summarise(evals, list(params["classes"]), review_threshold=params["review_threshold"],
+                       inspect_threshold=params["inspect_threshold"])
+    record = {
+        "dataset": str(dataset), "split": split, "dataset_sha256": dataset_fingerprint(dataset),
+        "score_calibration": params.get("score_calibration"), "inspect_threshold": params["inspect_threshold"],
+        "review_threshold": params["review_threshold"], "clean_scans": params["calibration_clean_scans"],
+        "on_calibration_set": _rounded({k: v for k, v in on_set.items() if k.startswith(("scan_", "map50"))}),
+    }
+    card = package / "MODEL_CARD.md"
+    if card.is_file():
+        text = card.read_text().split("\n## Calibration (after training)")[0].rstrip("\n")
+        text += ("\n\n## Calibration (after training)\n"
+                 f"`smartinspect train xray-calibrate --package {package} --dataset {dataset} --split {split} "
+                 f"--max-false-alarm-rate {max_false_alarm_rate}` (the thresholds above are replaced by these):\n"
+                 f"```\n{json.dumps(record, indent=2)}\n```\n")
+        write_file_atomically(card, text.encode())
+    run_id = (manifest.get("mlflow") or {}).get("run_id")
+    if run_id:
+        try:
+            from mlflow.tracking import MlflowClient
+
+            client = MlflowClient(tracking_uri=manifest["mlflow"]["tracking_uri"])
+            client.log_dict(run_id, record, "package/calibration.json")
+            client.log_artifact(run_id, str(package / MANIFEST_NAME), artifact_path="package")
+        except Exception as exc:  # the package stays usable without its tracking store (e.g. copied elsewhere)
+            log.warning("calibration not logged to MLflow run %s: %s", run_id, exc)
+    return record
 
 
 def _rounded(values: dict[str, float]) -> dict[str, float]:
