@@ -32,11 +32,16 @@ from smartinspect.wood.enrolled import (
 )
 from smartinspect.wood.gate import GateThresholds, calibrate_gate, view_statistics
 from smartinspect.wood.inferencer import softmax
-from smartinspect.wood.preprocess import ANALYSIS_SIDE, CROP, analysis_view, grid_crops, to_batch
+from smartinspect.wood.preprocess import CROP, analysis_view, grid_crops, to_batch
 from smartinspect.wood.taxa import load_taxa
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff"}
-GRID = 3  # 3 x 3 overlapping 128 px crops of the 256 px view (stride 64)
+GRID = 3  # 3 x 3 overlapping 128 px crops of the view (stride 32 at 192 px)
+# The enrolled package's analysis view: the loupe field at 192 px, so that a 128 px crop holds two thirds of it
+# (the synthetic network keeps 256). Chosen on the dev pool, seed 8000 (docs/wood.md, session 14): at 3 photos
+# per genus, top-1 72.6 % at 256 px, 76.8 % at 192, 69.6 % at 384 with 192 px crops. A package records its side
+# (params.analysis_side), and photos added with --append-to are read at the side of the package they join.
+ENROLLED_SIDE = 192
 UNKNOWN_ACCEPT = 0.03  # share of left-out-taxon photos the threshold lets through on the references
 DEFAULT_THRESHOLD = 0.25  # nearest-taxon distance when fewer than two taxa give no left-out sample (docs/wood.md)
 STRUCTURE_SLACK = 0.75  # the gate's structure floor: this share of the flattest reference (docs/wood.md)
@@ -109,16 +114,16 @@ def scan_references(root: Path) -> list[Reference]:
     return refs
 
 
-def read_references(root: Path, settings) -> ReferenceSet:
+def read_references(root: Path, settings, *, analysis_side: int = ENROLLED_SIDE) -> ReferenceSet:
     refs = scan_references(root)
     views = []
     for ref in refs:
         try:
             photo = decode_photo(ref.path.read_bytes(), max_pixels=settings.wood_max_image_pixels,
-                                 min_side=settings.wood_min_image_side, analysis_side=ANALYSIS_SIDE)
+                                 min_side=settings.wood_min_image_side, analysis_side=analysis_side)
         except Exception as exc:  # UploadRejected and OSError: name the file
             raise EnrollmentError(f"{ref.path}: {getattr(exc, 'message', exc)}") from exc
-        views.append(analysis_view(photo.rgb, ANALYSIS_SIDE))
+        views.append(analysis_view(photo.rgb, analysis_side))
     counts = reference_counts(refs)
     return ReferenceSet(refs, views, tuple(counts), counts, [view_statistics(v) for v in views])
 
@@ -242,7 +247,8 @@ def calibrate(distances: np.ndarray, truth: np.ndarray) -> Calibration:
     return Calibration(temperature, reference, threshold, figures)
 
 
-def decision_params(taxa: tuple[str, ...], calibration: Calibration, gate: dict) -> dict:
+def decision_params(taxa: tuple[str, ...], calibration: Calibration, gate: dict, *,
+                    analysis_side: int = ENROLLED_SIDE) -> dict:
     """The manifest params the shared decision reads (``WoodModelParams``)."""
     table = load_taxa().with_taxa(taxa)
     return {
@@ -253,7 +259,7 @@ def decision_params(taxa: tuple[str, ...], calibration: Calibration, gate: dict)
         # any CITES-listed taxon in the top 3 blocks "clear" (look-alike probability 0)
         "thresholds": {"species_probability": SPECIES_PROBABILITY, "genus_probability": GENUS_PROBABILITY,
                        "lookalike_probability": 0.0},
-        "top_k": 3, "analysis_side": ANALYSIS_SIDE, "crop": CROP, "grid": GRID, "gate": gate, "batch_size": BATCH,
+        "top_k": 3, "analysis_side": analysis_side, "crop": CROP, "grid": GRID, "gate": gate, "batch_size": BATCH,
     }
 
 

@@ -24,9 +24,10 @@ from smartinspect.wood.decision import call_image
 from smartinspect.wood.enrolled import photo_distances, scores_from_distances, taxon_similarity
 from smartinspect.wood.gate import view_statistics
 from smartinspect.wood.inferencer import WoodModelParams
-from smartinspect.wood.preprocess import ANALYSIS_SIDE, analysis_view
+from smartinspect.wood.preprocess import analysis_view
 from smartinspect.wood.taxa import load_taxa
 from smartinspect.wood.train.enroll import (
+    ENROLLED_SIDE,
     GRID,
     Reference,
     build_bank,
@@ -96,7 +97,7 @@ def nonwood_views(xray_dir: Path | None, *, seed: int, per_kind: int) -> list[tu
         for _ in range(per_kind):
             jpeg, _params = render_ood(rng, kind, size=384)
             out.append((f"synthetic:{kind}", np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB"))))
-    return [(n, analysis_view(rgb, ANALYSIS_SIDE)) for n, rgb in out]
+    return [(n, analysis_view(rgb, ENROLLED_SIDE)) for n, rgb in out]
 
 
 def _rgb8(image: np.ndarray) -> np.ndarray:
@@ -272,7 +273,7 @@ def run_measurement(pool_dir: Path, *, refs: int, queries: int, draws: int, xray
     settings = get_settings()
     paths = synthetic_photos(pool_dir, NEVER_TRAINED, refs + queries, seed)
     views = [analysis_view(decode_photo(p.read_bytes(), max_pixels=10 ** 8, min_side=32,
-                                        analysis_side=ANALYSIS_SIDE).rgb) for _, p in paths]
+                                        analysis_side=ENROLLED_SIDE).rgb, ENROLLED_SIDE) for _, p in paths]
     extra = nonwood_views(xray_dir, seed=seed, per_kind=10)
     with tempfile.TemporaryDirectory() as tmp:
         onnx_path = export_features(EnrolledFeatures(), Path(tmp) / "features.onnx", crop=128)

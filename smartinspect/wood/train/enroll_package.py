@@ -17,9 +17,10 @@ from smartinspect.domain.tasks import WOOD_ENROLLED_TASK
 from smartinspect.runtime import OnnxModel, file_sha256
 from smartinspect.training.backbone import CODE_WHEEL, LICENCE, WEIGHTS_FILE, WEIGHTS_WHEEL
 from smartinspect.wood.enrolled import BANK_FILE, BankMismatch, ReferenceBank
-from smartinspect.wood.preprocess import CROP
+from smartinspect.wood.preprocess import ANALYSIS_SIDE, CROP
 from smartinspect.wood.train.enroll import (
     BATCH,
+    ENROLLED_SIDE,
     GRID,
     UNKNOWN_ACCEPT,
     Calibration,
@@ -67,21 +68,22 @@ def enroll(references: Path, out: Path, *, settings, source: str | None = None, 
     and gate are refitted on the whole collection. ``register``: register the package in the MLflow registry as
     the challenger (``smartinspect promote wood-enrolled`` then gates it); needs ``track``."""
     t0 = time.perf_counter()
-    refs = read_references(references, settings)
-    t_read = time.perf_counter()
     staging = out.parent / f".{out.name}.staging"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     onnx_path = staging / ONNX_FILE
+    base = _appended_base(append_to, onnx_path) if append_to is not None else None
+    side = base.analysis_side if base is not None else ENROLLED_SIDE  # new photos at the side of their package
+    refs = read_references(references, settings, analysis_side=side)
+    t_read = time.perf_counter()
     batch = crop_batch(refs.views)
-    if append_to is None:
+    if base is None:
         net = EnrolledFeatures(stages)
         features_info = {"stages": list(stages), "pooling": net.pooling, "views": net.views}
         export_features(net, onnx_path, crop=CROP)
         parity = check_parity(net, onnx_path, batch[: min(len(batch), 16)])
         features = onnx_features(onnx_path, batch)
     else:
-        base = _appended_base(append_to, onnx_path)
         features_info, parity = base.features_info, base.parity
         features = np.concatenate([base.features, onnx_features(onnx_path, batch)])
         refs = _merged(base, refs)
@@ -94,8 +96,8 @@ def enroll(references: Path, out: Path, *, settings, source: str | None = None, 
     t_fit = time.perf_counter()
     seconds = {"read": t_read - t0, "features": t_features - t_read, "calibrate": t_fit - t_features}
     manifest = _manifest(refs, calibration, staging, features_info=features_info, parity=parity, seconds=seconds,
-                         source=source or f"reference photos under {references}")
-    if append_to is not None:
+                         source=source or f"reference photos under {references}", analysis_side=side)
+    if base is not None:
         manifest["references"]["appended_to"] = base.version
     if track:
         _track(settings, manifest, staging, refs.counts)
@@ -122,6 +124,7 @@ class _Base:
     features: np.ndarray
     stats: list[dict[str, float]]
     features_info: dict  # the graph's stages, pooling and views (manifest params.backbone)
+    analysis_side: int  # the view its references were read at (packages before session 14: 256)
     parity: float
     source: str
     version: str
@@ -147,7 +150,7 @@ def _appended_base(package: Path, onnx_path: Path) -> _Base:
     backbone = manifest["params"]["backbone"]
     return _Base(refs, features, stats, {"stages": backbone["stages"], "pooling": backbone.get("pooling", "mean"),
                                          "views": backbone.get("views", 1)},
-                 float(manifest["metrics"].get("onnx_parity_max_abs", 0.0)), manifest["references"]["source"],
+                 int(manifest["params"].get("analysis_side", ANALYSIS_SIDE)), float(manifest["metrics"].get("onnx_parity_max_abs", 0.0)), manifest["references"]["source"],
                  str(manifest["version"]))
 
 
@@ -158,14 +161,14 @@ def _merged(base: _Base, new: ReferenceSet) -> ReferenceSet:
 
 
 def _manifest(refs, calibration: Calibration, staging: Path, *, features_info: dict, parity: float, seconds: dict,
-              source: str) -> dict:
+              source: str, analysis_side: int) -> dict:
     gate = gate_from_references(refs.stats, refs.refs, refs.counts)
     version = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     return {
         "name": MODEL_NAME, "task": WOOD_ENROLLED_TASK, "version": version, "file": ONNX_FILE,
         "sha256": file_sha256(staging / ONNX_FILE),
         "inputs": [{"name": "images", "shape": ["batch", 3, CROP, CROP], "dtype": "float32"}],
-        "params": decision_params(refs.taxa, calibration, gate) | {
+        "params": decision_params(refs.taxa, calibration, gate, analysis_side=analysis_side) | {
             "bank": {"file": BANK_FILE, "sha256": file_sha256(staging / BANK_FILE),
                      "crops": len(refs.refs) * GRID ** 2, "photos": len(refs.refs)},
             "backbone": {"network": "EfficientNet-Lite0 (ImageNet)", **features_info,
