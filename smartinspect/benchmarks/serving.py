@@ -53,7 +53,7 @@ def measure(request: Callable[[int], Any], *, concurrency: int, duration_s: floa
     latencies: list[float] = []
     errors: list[str] = []
     guard = threading.Lock()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
 
     def client(offset: int) -> None:
         i = offset
@@ -80,12 +80,32 @@ def measure(request: Callable[[int], Any], *, concurrency: int, duration_s: floa
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start  # every thread of this process (ONNX Runtime's included)
     ms = sorted(x * 1e3 for x in latencies)
     return {"concurrency": concurrency, "requests": len(ms), "failed": len(errors),
             "throughput_rps": round(len(ms) / wall, 3),
             "p50_ms": round(statistics.median(ms), 1) if ms else None,
             "p95_ms": round(float(np.percentile(ms, 95)), 1) if ms else None,
-            "first_error": errors[0] if errors else None}
+            "first_error": errors[0] if errors else None,
+            # cores this process kept busy; with the Ray engine the models run in Ray's worker processes, not here
+            "process_cpu_cores": round(cpu / wall, 2)}
+
+
+def batch_ceiling(registry: Any, *, sizes: tuple[int, ...] = (1, 8, 32), seconds: float = 2.0) -> dict[str, Any]:
+    """The detector graph alone at several batch sizes (tiles per second): the most that batching tiles across
+    requests could add, since one scan already sends its tiles in batches of the manifest's ``batch_size``."""
+    loaded = registry.get(SCAN_MODEL)
+    shape = [d for d in loaded.spec.inputs[0].concrete_shape()[1:]]
+    out: dict[str, Any] = {"per_scan_batch_size": int(loaded.spec.params.get("batch_size", 8))}
+    for size in sizes:
+        batch = np.random.default_rng(0).uniform(0, 255, (size, *shape)).astype(np.float32)
+        loaded.model.run(batch)
+        runs, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            loaded.model.run(batch)
+            runs += 1
+        out[f"tiles_per_s_batch_{size}"] = round(runs * size / (time.perf_counter() - start), 1)
+    return out
 
 
 def workloads(registry: Any, settings: Settings, *, n_inputs: int, seed: int) -> list[Workload]:
@@ -149,6 +169,7 @@ def run_serving_benchmark(settings: Settings, *, levels: tuple[int, ...] = LEVEL
     results: dict[str, Any] = {}
     local = settings.model_copy(update={"inference_engine": "in_process"})
     registry = ModelRegistry.from_settings(local)
+    ceiling = batch_ceiling(registry)
     for mode in (m for m in modes if m != "ray_batched"):
         results[mode] = _run_mode(mode, workloads(registry, local, n_inputs=n_inputs, seed=seed), levels=levels,
                                   duration_s=duration_s, warmup=warmup)
@@ -181,17 +202,18 @@ def run_serving_benchmark(settings: Settings, *, levels: tuple[int, ...] = LEVEL
         "settings": {"levels": list(levels), "duration_s": duration_s, "inputs": n_inputs, "seed": seed,
                      "onnx_intra_op_threads": settings.onnx_intra_op_threads, "ocr_workers": settings.ocr_workers,
                      "ocr_intra_op_threads": settings.ocr_intra_op_threads},
-        "results": results, "ray_deployments": deployments,
+        "results": results, "ray_deployments": deployments, "detector_batch_ceiling": ceiling,
         "speedup": {load: s["speedup"] for load, s in speedups.items()}, "speedup_detail": speedups,
     }
 
 
 def markdown_table(result: dict[str, Any]) -> str:
     """The figures as the table docs/benchmarks.md carries."""
-    lines = ["| workload | engine | clients | req/s | p50 ms | p95 ms | failed |", "|---|---|---|---|---|---|---|"]
+    lines = ["| workload | engine | clients | req/s | p50 ms | p95 ms | failed | cores busy (this process) |",
+             "|---|---|---|---|---|---|---|---|"]
     for mode, loads in result["results"].items():
         for load, rows in loads.items():
             for r in rows:
                 lines.append(f"| {load} | {mode} | {r['concurrency']} | {r['throughput_rps']} | {r['p50_ms']} | "
-                             f"{r['p95_ms']} | {r['failed']} |")
+                             f"{r['p95_ms']} | {r['failed']} | {r.get('process_cpu_cores', '')} |")
     return "\n".join(lines)
