@@ -69,12 +69,24 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def _process_umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it: done once, at import, before any thread writes
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_process_umask()
+
+
 def write_file_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that a reader sees the old file or the whole new one, and a crash after return
-    keeps the new one: a temp file beside it, fsync, rename, fsync of the folder."""
+    keeps the new one: a temp file beside it, fsync, rename, fsync of the folder. The file gets the mode ``open``
+    would give it (0644 under the usual umask), not the temp file's 0600: a manifest written by the CLI must stay
+    readable by a service running as another user."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
+        os.fchmod(fd, _FILE_MODE)
         with os.fdopen(fd, "wb") as tmp:
             tmp.write(data)
             tmp.flush()

@@ -141,6 +141,9 @@ def record_calibration(package: Path, dataset: Path, split: str, *, max_false_al
     """:func:`calibrate_package` on a finished package, recorded where a reader of the package will look: the model
     card gets a section, and the package's MLflow run (if its store is reachable) the new manifest. Returns the
     calibrated params and what they do on the calibration set."""
+    if "registry" in json.loads((package / MANIFEST_NAME).read_text()):
+        raise ValueError(f"{package} is an exported champion (its manifest names its registry version): calibrate "
+                         "the candidate package before it is promoted, not the package in service")
     params, evals = calibrate_package(package, dataset, split, max_false_alarm_rate=max_false_alarm_rate)
     manifest = json.loads((package / MANIFEST_NAME).read_text())
     on_set = summarise(evals, list(params["classes"]), review_threshold=params["review_threshold"],
@@ -165,8 +168,12 @@ def record_calibration(package: Path, dataset: Path, split: str, *, max_false_al
             from mlflow.tracking import MlflowClient
 
             client = MlflowClient(tracking_uri=manifest["mlflow"]["tracking_uri"])
+            # the run's package is what its registered version serves once promoted: it gets the calibrated manifest
+            # and card (a candidate is calibrated before promotion; an exported champion is refused above)
             client.log_dict(run_id, record, "package/calibration.json")
             client.log_artifact(run_id, str(package / MANIFEST_NAME), artifact_path="package")
+            if card.is_file():
+                client.log_artifact(run_id, str(card), artifact_path="package")
         except Exception as exc:  # the package stays usable without its tracking store (e.g. copied elsewhere)
             log.warning("calibration not logged to MLflow run %s: %s", run_id, exc)
     return record
