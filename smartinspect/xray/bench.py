@@ -78,10 +78,15 @@ def detector_flops_per_tile(onnx_path: Path, tile: int) -> float:
             if value is not None and i < len(dims):
                 dims[i].ClearField("dim_param")
                 dims[i].dim_value = value
-    model = shape_inference.infer_shapes(model)
+    # data propagation: the TF-style "same" padding of EfficientNet computes its Pad sizes from Shape ops, and without
+    # it no shape after the first Pad is inferred (the CenterNet detector counted 0 FLOPs)
+    model = shape_inference.infer_shapes(model, data_prop=True)
     shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
               for v in (*model.graph.value_info, *model.graph.output, *model.graph.input)}
     weights = {t.name: numpy_helper.to_array(t).shape for t in model.graph.initializer}
+    counted = [n for n in model.graph.node if n.op_type in ("Conv", "ConvTranspose", "Gemm", "MatMul")]
+    if any(not shapes.get(n.output[0]) or any(d <= 0 for d in shapes[n.output[0]]) for n in counted):
+        shapes.update(_probed_shapes(model, [n.output[0] for n in counted] + [n.input[0] for n in counted], tile))
     macs = 0.0
     for node in model.graph.node:
         out = shapes.get(node.output[0])
@@ -96,6 +101,24 @@ def detector_flops_per_tile(onnx_path: Path, tile: int) -> float:
             if a:
                 macs += float(np.prod(out)) * a[-1]
     return 2.0 * macs
+
+
+def _probed_shapes(model, names: list[str], tile: int) -> dict[str, list[int]]:
+    """Shapes that inference could not give (EfficientNet's TF-style "same" padding computes its Pad sizes from Shape
+    ops): the tensors made graph outputs and the graph run once on a zero tile."""
+    import onnx
+    import onnxruntime as ort
+
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    known = {o.name for o in probe.graph.output}
+    for name in dict.fromkeys(names):
+        if name not in known and name not in {i.name for i in probe.graph.input}:
+            probe.graph.output.append(onnx.ValueInfoProto(name=name))
+    session = ort.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
+    feed = {session.get_inputs()[0].name: np.zeros((1, 3, tile, tile), np.float32)}
+    outputs = session.run(None, feed)
+    return {o.name: list(v.shape) for o, v in zip(session.get_outputs(), outputs, strict=True)}
 
 
 def sgemm_gflops(n: int = 2048, repeats: int = 5) -> float:
