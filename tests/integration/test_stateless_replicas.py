@@ -126,6 +126,13 @@ def test_two_replicas_share_sessions_idempotency_admission_and_the_audit_checkpo
         release.set()
         holder.join(timeout=30)
         assert done and done[0] == 422  # A's request went through (its form lacks the image)
+        # A releases its slot when its request has finished on the server, which can be just after its client has
+        # read the response: wait for the global count to drop, then B admits again
+        free = 'smartinspect_in_flight{request_class="inference"} 0.0'
+        deadline = time.monotonic() + 30
+        while free not in http_b.get("/metrics").text:
+            assert time.monotonic() < deadline, "A's inference slot was never released"
+            time.sleep(0.05)
         assert http_b.post("/v1/scans", **no_image).status_code == 422  # admitted again on B
 
         # both replicas appended audit events; one checkpoint in the bucket, at the chain's end
