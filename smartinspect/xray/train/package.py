@@ -141,11 +141,11 @@ def record_calibration(package: Path, dataset: Path, split: str, *, max_false_al
     """:func:`calibrate_package` on a finished package, recorded where a reader of the package will look: the model
     card gets a section, and the package's MLflow run (if its store is reachable) the new manifest. Returns the
     calibrated params and what they do on the calibration set."""
-    if "registry" in json.loads((package / MANIFEST_NAME).read_text()):
+    manifest = json.loads((package / MANIFEST_NAME).read_text())  # its registry and MLflow entries do not change
+    if "registry" in manifest:
         raise ValueError(f"{package} is an exported champion (its manifest names its registry version): calibrate "
                          "the candidate package before it is promoted, not the package in service")
     params, evals = calibrate_package(package, dataset, split, max_false_alarm_rate=max_false_alarm_rate)
-    manifest = json.loads((package / MANIFEST_NAME).read_text())
     on_set = summarise(evals, list(params["classes"]), review_threshold=params["review_threshold"],
                        inspect_threshold=params["inspect_threshold"])
     record = {
