@@ -39,6 +39,9 @@ def fit_cmd(
     seed: Annotated[int, typer.Option(min=0)] = 0,
     cargo_only: Annotated[bool, typer.Option("--cargo-only", help="fit and score the container interior only "
                                              "(cargo scans; needs --pitch-mm)")] = False,
+    features_from: Annotated[Path | None, typer.Option(help="an X-ray detector package (models/xray-detector): "
+                                                            "features from its X-ray-trained backbone instead of "
+                                                            "ImageNet's, read through its input windows")] = None,
 ) -> None:
     """Fit the anomaly model on a folder of normal scans; logs an MLflow run and writes the package."""
     from smartinspect.anomaly.evaluate import generator_labels, mask_labels
@@ -50,7 +53,8 @@ def fit_cmd(
     try:
         cfg = FitConfig(scale=scale, window=window, fit_pitch_mm=pitch_mm, bank_size=bank_size, per_image=per_image,
                         calibration_fraction=calibration_fraction, false_alarm_rate=false_alarm_rate, top_k=top_k,
-                        seed=seed, site=site, crop="cargo" if cargo_only else "none")
+                        seed=seed, site=site, crop="cargo" if cargo_only else "none",
+                        features_from=str(features_from) if features_from is not None else None)
         evaluations = {}
         if eval_dataset is not None:
             evaluations[f"generator_{eval_dataset.name}_{eval_split}"] = generator_labels(eval_dataset, eval_split)

@@ -20,6 +20,12 @@ class AnomalyPackageError(ValueError):
     """A model package that is incomplete or inconsistent (missing file, sha256 mismatch, bad params)."""
 
 
+# The analysis windows a package may be fitted on (smartinspect.xray.preprocess.to_model_input). "material" is the
+# detector's (linear window, local contrast, dual-energy ratio): a package whose features come from the detector's
+# backbone uses it; the anomaly model reads one energy, so its ratio channel is neutral grey.
+INPUT_MODES = ("gray", "multiwindow", "material")
+
+
 @dataclass(frozen=True)
 class ViewParams:
     """How a scan becomes the network's input (stored in the package's manifest ``params``).
@@ -35,14 +41,14 @@ class ViewParams:
     window: float = 8.0
     fit_pitch_mm: float | None = None
     pad_multiple: int = 16
-    input_mode: str = "multiwindow"  # smartinspect.xray.preprocess.to_model_input modes
+    input_mode: str = "multiwindow"  # smartinspect.xray.preprocess.to_model_input modes (INPUT_MODES)
     crop: str = "none"
 
     def __post_init__(self) -> None:
         if self.crop not in ("none", "cargo"):
             raise AnomalyPackageError(f"crop must be 'none' or 'cargo', got {self.crop!r}")
-        if self.input_mode not in ("gray", "multiwindow"):
-            raise AnomalyPackageError(f"input_mode must be 'gray' or 'multiwindow', got {self.input_mode!r}")
+        if self.input_mode not in INPUT_MODES:
+            raise AnomalyPackageError(f"input_mode must be one of {', '.join(INPUT_MODES)}, got {self.input_mode!r}")
         if not 0.05 <= self.scale <= 4.0:
             raise AnomalyPackageError(f"scale must be in [0.05, 4], got {self.scale}")
         if not 0.5 <= self.window <= 12.0:

@@ -184,3 +184,74 @@ def test_backbone_reads_the_wheel_file_and_never_downloads(monkeypatch) -> None:
     assert [tuple(m.shape) for m in maps] == [(1, 24, 16, 24), (1, 40, 8, 12), (1, 112, 4, 6)]
     with pytest.raises(ValueError, match="valid: s2, s4"):
         backbone.LiteFeatureExtractor(("s7",))
+
+
+def _detector_package(folder: Path, *, head: str = "centernet") -> Path:
+    """A CenterNet detector package as training writes it (model.pt + manifest), its backbone changed from
+    ImageNet's so that the test can tell whose weights a fit used."""
+    import torch
+
+    from smartinspect.xray.train.centernet import LiteCenterNet
+
+    net = LiteCenterNet(4)
+    with torch.no_grad():
+        net.backbone.blocks[4]._project_conv.weight.mul_(1.5)  # an s8 block, as fine-tuning would change it
+    folder.mkdir(parents=True)
+    torch.save(net.state_dict(), folder / "model.pt")
+    (folder / "manifest.json").write_text(json.dumps({
+        "name": "xray-detector", "version": "2026.12.06-1457", "task": "xray-detection", "mlflow": {"run_id": "r1"},
+        "params": {"head": head, "input_mode": "material", "pitch_mm": 5.0}}))
+    return folder
+
+
+def test_features_from_a_detectors_backbone(fitted, tmp_path) -> None:
+    """`anomaly fit --features-from models/xray-detector`: the extractor carries the detector's fine-tuned backbone,
+    reads the detector's input windows, and the package says where its weights came from."""
+    import torch
+
+    from smartinspect.anomaly.preprocess import read_attenuation
+    from smartinspect.anomaly.scorer import AnomalyScorer
+    from smartinspect.anomaly.train.extractor import PatchFeatureNet, check_parity, detector_backbone
+    from smartinspect.anomaly.train.fit import FitConfig
+    from smartinspect.anomaly.train.package import fit_package
+    from smartinspect.config import Settings
+    from smartinspect.runtime import file_sha256
+
+    detector = _detector_package(tmp_path / "xray-detector")
+    root = fitted["root"]
+    settings = Settings(_env_file=None, environment="test", data_dir=tmp_path / "var",  # type: ignore[call-arg]
+                        mlflow_tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}", onnx_warmup=False)
+    cfg = FitConfig(scale=1.0, window=6.0, per_image=60, bank_size=300, pca_dims=24, calibration_fraction=0.25,
+                    features_from=str(detector))
+    package = fit_package(root / "normals", tmp_path / "anomaly", cfg, settings=settings)
+
+    params = json.loads((package / "manifest.json").read_text())["params"]
+    assert params["view"]["input_mode"] == "material"
+    source = params["backbone"]["fine_tuned_in"]
+    assert source["weights_sha256"] == file_sha256(detector / "model.pt") and source["version"] == "2026.12.06-1457"
+    assert "fine-tuned on X-ray scans in detector xray-detector 2026.12.06-1457" in (package / "MODEL_CARD.md").read_text()
+
+    state, _ = detector_backbone(detector)
+    tuned, imagenet = PatchFeatureNet(("s8", "s16")), PatchFeatureNet(("s8", "s16"))
+    tuned.load_backbone(state)
+    image = np.random.default_rng(5).random((3, 64, 96), dtype=np.float32)
+    assert check_parity(tuned, package / "extractor.onnx", [image])["parity_max_rel"] < 1e-4
+    with torch.no_grad():
+        assert not torch.allclose(tuned(torch.from_numpy(image[None])), imagenet(torch.from_numpy(image[None])))
+
+    # served through the detector's windows (a single-energy image: a neutral material channel); how well such
+    # features separate threats is measured on the generator, not here (the weights above are not a trained net)
+    result = AnomalyScorer.from_package(package).score(read_attenuation(fitted["threat"]))
+    assert np.isfinite(result.score) and result.heatmap.shape == (12, 20)
+
+
+def test_features_from_refuses_a_package_without_a_lite_backbone(tmp_path) -> None:
+    from smartinspect.anomaly.train.extractor import PatchFeatureNet, detector_backbone
+
+    with pytest.raises(ValueError, match="not a detector package"):
+        detector_backbone(tmp_path)
+    with pytest.raises(ValueError, match="head 'yolo'"):
+        detector_backbone(_detector_package(tmp_path / "yolo", head="yolo"))
+    state, _ = detector_backbone(_detector_package(tmp_path / "ok"))
+    with pytest.raises(ValueError, match="lack"):
+        PatchFeatureNet(("s8", "s16")).load_backbone({k: v for k, v in state.items() if "blocks.4." not in k})

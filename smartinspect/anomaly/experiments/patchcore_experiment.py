@@ -4,6 +4,10 @@
     python -m smartinspect.anomaly.experiments.patchcore_experiment '{"name": "s4s8", "stages": ["s4", "s8"]}'
     python -m smartinspect.anomaly.experiments.patchcore_experiment '{"name": "s1", "scale": 1.0, "nfit": 100, "per_image": 500,
                                                      "bank": 16000, "pca": 64, "ndev": 60}'
+    python -m smartinspect.anomaly.experiments.patchcore_experiment '{"name": "det", "features_from": "models/xray-detector"}'
+
+``features_from``: the backbone of a detector package (fine-tuned on X-ray) instead of ImageNet's, read through the
+detector's input windows (``mode`` defaults to them).
 
 Fit on the first ``nfit`` clean scans (seed 100), threshold from clean scans 240-299, score the dev set (seed 77,
 default mix). Patch maps are kept in /tmp/anomaly_maps_<name>.npz for the post-processing variants. Needs
@@ -26,7 +30,7 @@ from smartinspect.anomaly.memory import MemoryBank
 from smartinspect.anomaly.preprocess import read_attenuation, to_network_input
 from smartinspect.anomaly.scorer import image_score
 from smartinspect.anomaly.train.coreset import greedy_coreset
-from smartinspect.anomaly.train.extractor import PatchFeatureNet, export_onnx
+from smartinspect.anomaly.train.extractor import PatchFeatureNet, detector_backbone, export_onnx
 from smartinspect.anomaly.types import ScoreParams, ViewParams
 from smartinspect.config import REPO_ROOT
 from smartinspect.runtime import OnnxModel
@@ -42,8 +46,13 @@ def main(cfg: dict) -> dict:
     torch.set_num_threads(2)
     stages = tuple(cfg.get("stages", ["s8", "s16"]))
     net = PatchFeatureNet(stages, neighbourhood=cfg.get("nb", 3))
-    view = ViewParams(scale=cfg.get("scale", 0.5), window=cfg.get("window", 8.0),
-                      input_mode=cfg.get("mode", "multiwindow"), pad_multiple=net.max_stride)
+    mode = cfg.get("mode", "multiwindow")
+    if cfg.get("features_from"):
+        state, source = detector_backbone(ROOT / cfg["features_from"])
+        net.load_backbone(state)
+        mode = cfg.get("mode", source["input_mode"])
+    view = ViewParams(scale=cfg.get("scale", 0.5), window=cfg.get("window", 8.0), input_mode=mode,
+                      pad_multiple=net.max_stride)
     model = OnnxModel(export_onnx(net, Path(tempfile.mkdtemp()) / "x.onnx"), providers=["CPUExecutionProvider"])
 
     def feats(path: str) -> tuple[np.ndarray, tuple[int, int]]:
@@ -88,6 +97,14 @@ def main(cfg: dict) -> dict:
                                      "det10_devneg": round(float((sd[y] > thr_dev).mean()), 3),
                                      "det10_calib": round(float((sd[y] > thr_cal).mean()), 3),
                                      "fa_calib": round(float((sd[~y] > thr_cal).mean()), 3)}
+    labels = [Path(p.replace("/images/", "/labels/").replace(".png", ".txt")).read_text().split() for p in dev]
+    scores = np.array([image_score(m, ScoreParams(top_k=5, smooth_sigma=1.0)) for m in maps_d])
+    at10 = np.quantile(scores[~y], 0.9)
+    per_class: dict[str, list[bool]] = {}
+    for words, score in zip(labels, scores, strict=True):
+        for c in set(words[0::5]):
+            per_class.setdefault(c, []).append(bool(score > at10))
+    res["k5_s1.0_det10_by_class"] = {c: round(float(np.mean(v)), 2) for c, v in sorted(per_class.items())}
     np.savez(f"/tmp/anomaly_maps_{cfg.get('name', 'x')}.npz", *maps_d)
     return res
 

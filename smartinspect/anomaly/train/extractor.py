@@ -16,6 +16,8 @@ from smartinspect.training.backbone import STAGES, LiteFeatureExtractor
 
 INPUT_NAME = "image"
 OUTPUT_NAME = "features"
+DETECTOR_WEIGHTS = "model.pt"  # a CenterNet detector package's PyTorch state dict (smartinspect.xray.train)
+BACKBONE_PREFIX = "backbone."
 
 
 class PatchFeatureNet(nn.Module):
@@ -38,6 +40,19 @@ class PatchFeatureNet(nn.Module):
     def max_stride(self) -> int:
         return self.backbone.max_stride
 
+    def load_backbone(self, state: dict[str, torch.Tensor]) -> None:
+        """Replace the ImageNet weights with ``state`` (keys of :class:`LiteFeatureExtractor`, e.g. a detector's
+        fine-tuned backbone); every weight of the truncated backbone must be there."""
+        own = self.backbone.state_dict()
+        missing = sorted(set(own) - set(state))
+        if missing:
+            raise ValueError(f"the backbone weights lack {len(missing)} tensors of stages {self.backbone.stages} "
+                             f"(first: {missing[:3]})")
+        bad = [k for k in own if tuple(state[k].shape) != tuple(own[k].shape)]
+        if bad:
+            raise ValueError(f"backbone tensors of another shape: {bad[:3]}")
+        self.backbone.load_state_dict({k: state[k] for k in own})
+
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         maps = self.backbone(image)
         k = self.neighbourhood
@@ -48,6 +63,35 @@ class PatchFeatureNet(nn.Module):
             if m.shape[-2:] != size:
                 pooled[i] = F.interpolate(m, size=size, mode="bilinear", align_corners=False)
         return torch.cat(pooled, dim=1)
+
+
+def detector_backbone(package: Path) -> tuple[dict[str, torch.Tensor], dict]:
+    """The fine-tuned Lite0 backbone of an X-ray detector package (``head: centernet``: ``model.pt`` beside its
+    manifest) and where it came from. Its features were trained on X-ray scans (docs/anomaly.md, session 15), and
+    its input is the detector's analysis windows (``input_mode`` in the provenance). ValueError for a package that
+    has no such backbone (a YOLO detector, a missing file)."""
+    import json
+
+    from smartinspect.runtime import file_sha256
+
+    package = Path(package)
+    manifest_path, weights = package / "manifest.json", package / DETECTOR_WEIGHTS
+    if not manifest_path.is_file() or not weights.is_file():
+        raise ValueError(f"{package} is not a detector package with {DETECTOR_WEIGHTS} (pass an X-ray detector "
+                         "package folder such as models/xray-detector)")
+    manifest = json.loads(manifest_path.read_text())
+    params = manifest.get("params") or {}
+    if params.get("head") != "centernet":
+        raise ValueError(f"{package}: detector head {params.get('head', 'yolo')!r} has no EfficientNet-Lite0 "
+                         "backbone; only the pretrained-backbone (centernet) detectors do")
+    state = torch.load(weights, map_location="cpu", weights_only=True)
+    backbone = {k[len(BACKBONE_PREFIX):]: v for k, v in state.items() if k.startswith(BACKBONE_PREFIX)}
+    if not backbone:
+        raise ValueError(f"{weights} holds no backbone weights")
+    source = {"name": manifest.get("name"), "version": manifest.get("version"), "path": str(package),
+              "weights_sha256": file_sha256(weights), "input_mode": params.get("input_mode", "gray"),
+              "pitch_mm": params.get("pitch_mm"), "mlflow_run": (manifest.get("mlflow") or {}).get("run_id")}
+    return backbone, source
 
 
 def export_onnx(net: PatchFeatureNet, path: Path, *, opset: int = 17) -> Path:

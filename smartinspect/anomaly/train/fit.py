@@ -43,6 +43,9 @@ class FitConfig:
     seed: int = 0
     site: str = "default"  # the scanner site whose normal traffic this is (the pipeline picks a model by site)
     crop: str = "none"  # "cargo": fit and score the container interior only (needs fit_pitch_mm)
+    # An X-ray detector package whose fine-tuned backbone gives the features instead of ImageNet's weights (its
+    # input windows replace input_mode); None: ImageNet. docs/anomaly.md, session 15.
+    features_from: str | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 < self.calibration_fraction < 1.0:

@@ -19,7 +19,13 @@ from smartinspect.anomaly.evaluate import LabelledImage, evaluate_scorer
 from smartinspect.anomaly.preprocess import read_attenuation, to_network_input
 from smartinspect.anomaly.scorer import AnomalyScorer
 from smartinspect.anomaly.train.card import write_anomaly_card
-from smartinspect.anomaly.train.extractor import INPUT_NAME, PatchFeatureNet, check_parity, export_onnx
+from smartinspect.anomaly.train.extractor import (
+    INPUT_NAME,
+    PatchFeatureNet,
+    check_parity,
+    detector_backbone,
+    export_onnx,
+)
 from smartinspect.anomaly.train.fit import (
     FitConfig,
     calibrate_threshold,
@@ -42,7 +48,16 @@ EXPERIMENT = "xray-anomaly"
 WARMUP_SHAPE = [1, 3, 256, 512]  # the graph's height and width are dynamic; this is only the warm-up input
 
 
-def _params(view: ViewParams, cfg: FitConfig, *, threshold: float, stride: int, bank_sha: str) -> dict[str, Any]:
+def _backbone(source: dict | None) -> dict[str, Any]:
+    imagenet = f"{backbone.WEIGHTS_WHEEL} {backbone.WEIGHTS_FILE}"
+    if source is None:
+        return {"name": "efficientnet-lite0", "weights": imagenet, "licence": backbone.LICENCE}
+    return {"name": "efficientnet-lite0", "weights": f"fine-tuned in X-ray detector {source['name']} "
+            f"{source['version']} from {imagenet}", "licence": backbone.LICENCE, "fine_tuned_in": source}
+
+
+def _params(view: ViewParams, cfg: FitConfig, *, threshold: float, stride: int, bank_sha: str,
+            source: dict | None = None) -> dict[str, Any]:
     return {
         "site": cfg.site,
         "view": {"scale": view.scale, "window": view.window, "fit_pitch_mm": view.fit_pitch_mm,
@@ -51,8 +66,7 @@ def _params(view: ViewParams, cfg: FitConfig, *, threshold: float, stride: int, 
                   "false_alarm_rate": cfg.false_alarm_rate},
         "feature_stride": stride, "stages": list(cfg.stages), "neighbourhood": cfg.neighbourhood,
         "bank_file": BANK_FILE, "bank_sha256": bank_sha,
-        "backbone": {"name": "efficientnet-lite0", "weights": f"{backbone.WEIGHTS_WHEEL} {backbone.WEIGHTS_FILE}",
-                     "licence": backbone.LICENCE},
+        "backbone": _backbone(source),
     }
 
 
@@ -93,8 +107,13 @@ def fit_package(images_dir: Path, out: Path, cfg: FitConfig, *, settings, name: 
     paths = list_normal_images(images_dir)
     fit_paths, cal_paths = split_images(paths, cfg.calibration_fraction, cfg.seed)
     net = PatchFeatureNet(cfg.stages, neighbourhood=cfg.neighbourhood)
+    source, input_mode = None, cfg.input_mode
+    if cfg.features_from is not None:
+        state, source = detector_backbone(Path(cfg.features_from))
+        net.load_backbone(state)
+        input_mode = source["input_mode"]  # the windows its features were trained on
     view = ViewParams(scale=cfg.scale, window=choose_window(fit_paths, cfg.window), fit_pitch_mm=cfg.fit_pitch_mm,
-                      pad_multiple=net.max_stride, input_mode=cfg.input_mode, crop=cfg.crop)
+                      pad_multiple=net.max_stride, input_mode=input_mode, crop=cfg.crop)
     out = Path(out)
     staging = out.parent / f".{out.name}.staging"
     shutil.rmtree(staging, ignore_errors=True)
@@ -108,12 +127,12 @@ def fit_package(images_dir: Path, out: Path, cfg: FitConfig, *, settings, name: 
                "calibration_images": len(cal_paths), **(lineage or {})}
     bank_sha = file_sha256(staging / BANK_FILE)
     common = dict(name=name, version=version, lineage=lineage)
-    write_manifest(staging, params=_params(view, cfg, threshold=float("inf"), stride=net.stride, bank_sha=bank_sha),
-                   metrics={}, mlflow={}, **common)
+    write_manifest(staging, params=_params(view, cfg, threshold=float("inf"), stride=net.stride, bank_sha=bank_sha,
+                                           source=source), metrics={}, mlflow={}, **common)
     scorer = AnomalyScorer.from_package(staging, providers=["CPUExecutionProvider"])
     threshold, cal_scores = calibrate_threshold(scorer, cal_paths, cfg.false_alarm_rate)
     timings["fit_total_s"] = time.perf_counter() - start
-    params = _params(view, cfg, threshold=threshold, stride=net.stride, bank_sha=bank_sha)
+    params = _params(view, cfg, threshold=threshold, stride=net.stride, bank_sha=bank_sha, source=source)
     write_manifest(staging, params=params, metrics={}, mlflow={}, **common)
     scorer = AnomalyScorer.from_package(staging, providers=["CPUExecutionProvider"])
     metrics: dict[str, Any] = {
