@@ -66,7 +66,7 @@ def fit_platt(scores, labels, *, iterations: int = 50) -> tuple[float, float] | 
     t = np.where(y > 0, (positives + 1) / (positives + 2), 1 / (negatives + 2))
     a, b = 1.0, 0.0
     for _ in range(iterations):
-        p = 1 / (1 + np.exp(-(a * x + b)))
+        p = 1 / (1 + np.exp(-np.clip(a * x + b, -60.0, 60.0)))  # saturated beyond: no overflow in a diverging step
         g = np.array([np.sum((p - t) * x), np.sum(p - t)])
         w = np.maximum(p * (1 - p), 1e-12)
         h = np.array([[np.sum(w * x * x), np.sum(w * x)], [np.sum(w * x), np.sum(w)]]) + 1e-9 * np.eye(2)
