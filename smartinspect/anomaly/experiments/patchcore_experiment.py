@@ -30,7 +30,7 @@ from smartinspect.anomaly.memory import MemoryBank
 from smartinspect.anomaly.preprocess import read_attenuation, to_network_input
 from smartinspect.anomaly.scorer import image_score
 from smartinspect.anomaly.train.coreset import greedy_coreset
-from smartinspect.anomaly.train.extractor import PatchFeatureNet, detector_backbone, export_onnx
+from smartinspect.anomaly.train.extractor import export_onnx, feature_net
 from smartinspect.anomaly.types import ScoreParams, ViewParams
 from smartinspect.config import REPO_ROOT
 from smartinspect.runtime import OnnxModel
@@ -45,12 +45,9 @@ def main(cfg: dict) -> dict:
 
     torch.set_num_threads(2)
     stages = tuple(cfg.get("stages", ["s8", "s16"]))
-    net = PatchFeatureNet(stages, neighbourhood=cfg.get("nb", 3))
-    mode = cfg.get("mode", "multiwindow")
-    if cfg.get("features_from"):
-        state, source = detector_backbone(ROOT / cfg["features_from"])
-        net.load_backbone(state)
-        mode = cfg.get("mode", source["input_mode"])
+    net, source = feature_net(stages, neighbourhood=cfg.get("nb", 3),
+                              features_from=ROOT / cfg["features_from"] if cfg.get("features_from") else None)
+    mode = cfg.get("mode", source["input_mode"] if source else "multiwindow")
     view = ViewParams(scale=cfg.get("scale", 0.5), window=cfg.get("window", 8.0), input_mode=mode,
                       pad_multiple=net.max_stride)
     model = OnnxModel(export_onnx(net, Path(tempfile.mkdtemp()) / "x.onnx"), providers=["CPUExecutionProvider"])

@@ -23,7 +23,7 @@ import numpy as np
 from smartinspect.anomaly.evaluate import auroc, mask_labels
 from smartinspect.anomaly.preprocess import read_attenuation
 from smartinspect.anomaly.scorer import AnomalyScorer
-from smartinspect.anomaly.train.extractor import PatchFeatureNet, detector_backbone, export_onnx
+from smartinspect.anomaly.train.extractor import PatchFeatureNet, export_onnx, feature_net
 from smartinspect.anomaly.train.fit import FitConfig, choose_window, fit_memory_bank
 from smartinspect.anomaly.train.package import BANK_FILE, EXTRACTOR_FILE, _params, write_manifest
 from smartinspect.anomaly.types import ViewParams
@@ -74,12 +74,8 @@ def main() -> None:
     normals = [i.path for i in items if not i.anomalous]
     threats = [i.path for i in items if i.anomalous]
     cfg = FitConfig(scale=0.5, per_image=1000, bank_size=3000, pca_dims=64)
-    net = PatchFeatureNet(cfg.stages, neighbourhood=cfg.neighbourhood)
-    input_mode = "multiwindow"
-    if args.features_from is not None:
-        state, source = detector_backbone(args.features_from)
-        net.load_backbone(state)
-        input_mode = source["input_mode"]
+    net, source = feature_net(cfg.stages, neighbourhood=cfg.neighbourhood, features_from=args.features_from)
+    input_mode = source["input_mode"] if source else "multiwindow"
     folds, dark_folds, pixel, hits, same_folds, same_dark = [], [], [], [], [], []
     # SIXray positives (P*) come from the negatives' scanner; GDXray (B*) from another, so B* are easy outliers
     same = np.array([p.name.startswith("P") for p in threats])

@@ -73,9 +73,10 @@ def detector_backbone(package: Path) -> tuple[dict[str, torch.Tensor], dict]:
     import json
 
     from smartinspect.runtime import file_sha256
+    from smartinspect.runtime.registry import MANIFEST_NAME
 
     package = Path(package)
-    manifest_path, weights = package / "manifest.json", package / DETECTOR_WEIGHTS
+    manifest_path, weights = package / MANIFEST_NAME, package / DETECTOR_WEIGHTS
     if not manifest_path.is_file() or not weights.is_file():
         raise ValueError(f"{package} is not a detector package with {DETECTOR_WEIGHTS} (pass an X-ray detector "
                          "package folder such as models/xray-detector)")
@@ -92,6 +93,19 @@ def detector_backbone(package: Path) -> tuple[dict[str, torch.Tensor], dict]:
               "weights_sha256": file_sha256(weights), "input_mode": params.get("input_mode", "gray"),
               "pitch_mm": params.get("pitch_mm"), "mlflow_run": (manifest.get("mlflow") or {}).get("run_id")}
     return backbone, source
+
+
+def feature_net(stages: tuple[str, ...], *, neighbourhood: int = 3, features_from: Path | str | None = None
+                ) -> tuple[PatchFeatureNet, dict | None]:
+    """The patch-feature network: ImageNet's weights, or with ``features_from`` a detector package's fine-tuned
+    backbone. Returns the network and the backbone's provenance (None for ImageNet); a view for a detector's
+    backbone must use its ``input_mode``, the windows those features were trained on."""
+    net = PatchFeatureNet(stages, neighbourhood=neighbourhood)
+    if features_from is None:
+        return net, None
+    state, source = detector_backbone(Path(features_from))
+    net.load_backbone(state)
+    return net, source
 
 
 def export_onnx(net: PatchFeatureNet, path: Path, *, opset: int = 17) -> Path:

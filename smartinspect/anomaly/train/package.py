@@ -19,13 +19,7 @@ from smartinspect.anomaly.evaluate import LabelledImage, evaluate_scorer
 from smartinspect.anomaly.preprocess import read_attenuation, to_network_input
 from smartinspect.anomaly.scorer import AnomalyScorer
 from smartinspect.anomaly.train.card import write_anomaly_card
-from smartinspect.anomaly.train.extractor import (
-    INPUT_NAME,
-    PatchFeatureNet,
-    check_parity,
-    detector_backbone,
-    export_onnx,
-)
+from smartinspect.anomaly.train.extractor import INPUT_NAME, PatchFeatureNet, check_parity, export_onnx, feature_net
 from smartinspect.anomaly.train.fit import (
     FitConfig,
     calibrate_threshold,
@@ -106,12 +100,8 @@ def fit_package(images_dir: Path, out: Path, cfg: FitConfig, *, settings, name: 
     start = time.perf_counter()
     paths = list_normal_images(images_dir)
     fit_paths, cal_paths = split_images(paths, cfg.calibration_fraction, cfg.seed)
-    net = PatchFeatureNet(cfg.stages, neighbourhood=cfg.neighbourhood)
-    source, input_mode = None, cfg.input_mode
-    if cfg.features_from is not None:
-        state, source = detector_backbone(Path(cfg.features_from))
-        net.load_backbone(state)
-        input_mode = source["input_mode"]  # the windows its features were trained on
+    net, source = feature_net(cfg.stages, neighbourhood=cfg.neighbourhood, features_from=cfg.features_from)
+    input_mode = source["input_mode"] if source else cfg.input_mode  # a detector's features: its own windows
     view = ViewParams(scale=cfg.scale, window=choose_window(fit_paths, cfg.window), fit_pitch_mm=cfg.fit_pitch_mm,
                       pad_multiple=net.max_stride, input_mode=input_mode, crop=cfg.crop)
     out = Path(out)
