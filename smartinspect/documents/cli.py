@@ -50,7 +50,8 @@ def datagen_documents_cmd(
 def evaluate_documents_cmd(
     dataset: Annotated[Path, typer.Option(help="generated dataset directory")] = Path("datasets/documents/generated-test3"),
     limit: Annotated[int | None, typer.Option(help="only the first N documents")] = None,
-    ocr: Annotated[str, typer.Option(help="engine: the served OCR models; truth: ground-truth lines")] = "engine",
+    ocr: Annotated[str, typer.Option(help="engine: the served OCR models; truth: ground-truth lines "
+                                             "(a SROIE folder: its box/ transcription)")] = "engine",
     cache: Annotated[Path | None, typer.Option(help="keep/reuse each page's OCR result here (re-scoring)")] = None,
     write_docs: Annotated[bool, typer.Option("--write-docs/--no-write-docs",
                                              help="write docs/eval-documents.json and the figures in docs/documents.md")
@@ -67,7 +68,7 @@ def evaluate_documents_cmd(
     from smartinspect.documents.sroie import is_sroie_layout
 
     if is_sroie_layout(dataset):
-        _evaluate_sroie(dataset, split=split, fields=fields, cache=cache, limit=limit, out=out)
+        _evaluate_sroie(dataset, split=split, fields=fields, cache=cache, limit=limit, out=out, ocr=ocr)
         return
     from smartinspect.documents.datagen.dataset import load_truths
     from smartinspect.documents.evaluate import run_documents, summarise, verify_consignments, write_report
@@ -99,7 +100,7 @@ def evaluate_documents_cmd(
 
 
 def _evaluate_sroie(dataset: Path, *, split: str, fields: str, cache: Path | None, limit: int | None,
-                    out: Path | None) -> None:
+                    out: Path | None, ocr: str = "engine") -> None:
     from smartinspect.documents.sroie import FIELDS, SPLITS, run
 
     keys = tuple(k.strip() for k in fields.split(",") if k.strip())
@@ -107,12 +108,15 @@ def _evaluate_sroie(dataset: Path, *, split: str, fields: str, cache: Path | Non
         raise typer.BadParameter(f"--split must be one of {', '.join(SPLITS)}, got {split!r}")
     if not keys or any(k not in FIELDS for k in keys):
         raise typer.BadParameter(f"--fields must name some of {', '.join(FIELDS)}, got {fields!r}")
+    if ocr not in ("engine", "truth"):
+        raise typer.BadParameter(f"--ocr must be engine or truth, got {ocr!r}")
     import os
 
     load = os.getloadavg()[0]  # the OCR timing's context: the machine is shared
-    result = run(dataset, split=split, keys=keys, cache=cache, limit=limit, progress=True)
+    result = run(dataset, split=split, keys=keys, cache=cache, limit=limit, progress=True, ocr=ocr)
     result["meta"] = {"dataset": str(dataset), "command": f"smartinspect evaluate documents --dataset {dataset} "
-                      f"--split {split} --fields {','.join(keys)}" + (f" --limit {limit}" if limit else ""),
+                      f"--split {split} --fields {','.join(keys)}" + (f" --limit {limit}" if limit else "")
+                      + (" --ocr truth" if ocr == "truth" else ""),
                       "machine": {"cpus": os.cpu_count(), "load_avg_1m_at_start": round(load, 2)}}
     text = json.dumps(result, indent=2, ensure_ascii=False)
     if out is not None:

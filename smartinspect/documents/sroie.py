@@ -22,7 +22,7 @@ from typing import Any
 from smartinspect.documents.extract import extract_document
 from smartinspect.documents.normalise import clean_text, norm_name, parse_date_any, parse_number
 from smartinspect.documents.types import DocumentExtraction
-from smartinspect.ocr.types import DocumentText
+from smartinspect.ocr.types import DocumentText, OcrLine, PageText
 
 # SROIE key -> the extraction's field that answers it.
 FIELDS: dict[str, str] = {"company": "consignor_name", "date": "invoice_date", "total": "total_value",
@@ -172,6 +172,28 @@ def read_cached(sample: Sample, read: Callable[[bytes, str], DocumentText], cach
     return text, seconds
 
 
+def annotated_text(sample: Sample) -> DocumentText:
+    """The folder's own transcription of the receipt (``box/<stem>.csv``: eight corner coordinates, then the
+    line's text) as one upright page, in the file's line order, each line at confidence 1. Scoring the extractor
+    on it in place of the OCR (``smartinspect evaluate documents --ocr truth``) separates what the extractor gets
+    wrong from what the recogniser misreads."""
+    import cv2
+
+    path = sample.image.parent.parent / "box" / f"{sample.stem}.csv"
+    if not path.exists():
+        raise FileNotFoundError(f"no transcription {path} (--ocr truth needs the folder's box/)")
+    lines = []
+    for row in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        parts = row.split(",", 8)
+        if len(parts) < 9 or not parts[8].strip():
+            continue
+        xy = [float(v) for v in parts[:8]]
+        lines.append(OcrLine(parts[8].strip(), 1.0, tuple((xy[i], xy[i + 1]) for i in range(0, 8, 2))))
+    image = cv2.imread(str(sample.image), cv2.IMREAD_GRAYSCALE)
+    height, width = image.shape if image is not None else (0, 0)
+    return DocumentText([PageText(0, width, height, "ocr", 0.0, lines)], "image/jpeg")
+
+
 def _near(truth: str, value: str | None) -> bool:
     """Letters and digits within 90 % similarity: the right line was chosen, the OCR or the annotation's
     punctuation differs (reported beside the exact figure for names and addresses)."""
@@ -247,16 +269,25 @@ def evaluate_sroie(samples: list[Sample], read: Callable[[bytes, str], DocumentT
 
 
 def run(dataset: Path, *, split: str = "held-out", keys: tuple[str, ...] = ("company", "date", "total"),
-        cache: Path | None = None, limit: int | None = None, progress: bool = False) -> dict[str, Any]:
+        cache: Path | None = None, limit: int | None = None, progress: bool = False,
+        ocr: str = "engine") -> dict[str, Any]:
     """``smartinspect evaluate documents --dataset DIR`` on a SROIE-layout folder: the served OCR engine (as
-    ``smartinspect ocr`` builds it from the settings) and the served extractor; summary + per-receipt rows."""
+    ``smartinspect ocr`` builds it from the settings) and the served extractor; summary + per-receipt rows.
+    ``ocr="truth"``: the folder's own transcription (``annotated_text``) instead of the OCR, no cache."""
+    samples = load_samples(dataset, split)[:limit]
+    if ocr == "truth":
+        by_name = {s.image.name: s for s in samples}
+        report = evaluate_sroie(samples, lambda _data, name: annotated_text(by_name[name]), cache=None, keys=keys,
+                                progress=progress)
+        return {**report.summary(keys), "split": split, "ocr": "truth",
+                "per_receipt": {r.stem: {"fields": r.fields, "doc_type": r.doc_type, "error": r.error}
+                                for r in report.results}}
     from smartinspect.config import get_settings
     from smartinspect.ocr.engine import OcrEngine
     from smartinspect.runtime import ModelRegistry
 
     settings = get_settings()
     engine = OcrEngine.from_settings(ModelRegistry.from_settings(settings), settings)
-    samples = load_samples(dataset, split)[:limit]
     report = evaluate_sroie(samples, lambda data, name: engine.read_document(data, filename=name, settings=settings),
                             cache=cache, keys=keys, progress=progress)
     return {**report.summary(keys), "split": split,

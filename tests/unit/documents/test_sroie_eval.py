@@ -132,3 +132,29 @@ def test_an_unreadable_file_is_a_failed_receipt_not_a_crash(folder):
     summary = evaluate_sroie(load_samples(folder), broken).summary(("company", "total"))
     assert summary["failed"] == ["r001", "r002"]
     assert summary["fields"]["total"]["correct"] == 0 and summary["fields"]["total"]["errors"] == {"unreadable": 2}
+
+
+def test_the_folders_own_transcription_stands_in_for_the_ocr(folder):
+    """``--ocr truth``: box/<stem>.csv (eight corners, then the text, which may hold commas) read as one page, so
+    the served extractor is scored without the recogniser's slips."""
+    from smartinspect.documents.sroie import annotated_text, run
+
+    (folder / "box").mkdir()
+    for stem, (_, lines) in RECEIPTS.items():
+        rows = [f"10,{30 + 40 * i},300,{30 + 40 * i},300,{60 + 40 * i},10,{60 + 40 * i},{line}"
+                for i, line in enumerate(lines)]
+        (folder / "box" / f"{stem}.csv").write_text("\n".join(rows + ["1,2,3,4,5,6,7,8,"]) + "\n")
+    sample = load_samples(folder)[0]
+    page = annotated_text(sample).pages[0]
+    assert [line.text for line in page.lines] == RECEIPTS["r001"][1]  # the empty row is skipped
+    assert page.lines[1].text == "NO 5, JALAN MAWAR 2, 43000 KAJANG" and page.lines[1].confidence == 1.0
+    assert page.lines[0].bbox == (10.0, 30.0, 300.0, 60.0) and (page.width, page.height) == (64, 64)
+
+    result = run(folder, split="all", keys=("company", "date", "total"), ocr="truth")
+    assert result["ocr"] == "truth" and result["receipts"] == 2 and result["failed"] == []
+    assert result["fields"]["date"]["accuracy"] == 1.0  # the real extractor, on the transcription
+    assert result["fields"]["total"]["accuracy"] == 1.0
+
+    (folder / "box" / "r002.csv").unlink()
+    with pytest.raises(FileNotFoundError, match="box/"):
+        annotated_text(load_samples(folder)[1])
