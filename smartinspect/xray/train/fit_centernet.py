@@ -6,6 +6,7 @@ showed that tile mAP does not predict full-scan accuracy. Training only (torch).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import shutil
@@ -118,6 +119,30 @@ def check_parity(net: LiteCenterNet, onnx_path: Path, tiles: np.ndarray, *, min_
             "parity_tiles": float(len(tiles))}
 
 
+def tile_groups(tiles: TileSet) -> np.ndarray:
+    """Each tile's group for balanced sampling: the rarest class it holds (by tiles holding it), or -1 if none."""
+    counts: dict[int, int] = {}
+    for cls in tiles.classes:
+        for c in set(cls.tolist()):
+            counts[c] = counts.get(c, 0) + 1
+    return np.array([min(set(cls.tolist()), key=lambda c: (counts[c], c)) if len(cls) else -1
+                     for cls in tiles.classes], np.int64)
+
+
+def sampling_weights(tiles: TileSet, balance: float) -> np.ndarray | None:
+    """Per-tile draw probabilities: group g (a tile's rarest class, or no object) gets a share proportional to
+    n_g ** (1 - balance), spread evenly over its tiles. 0 draws tiles uniformly (None); 1 gives every class and
+    the empty tiles the same share, so the rare firearm tiles are drawn as often as the common cigarette ones."""
+    if not balance:
+        return None
+    groups = tile_groups(tiles)
+    names, counts = np.unique(groups, return_counts=True)
+    share = counts.astype(np.float64) ** (1.0 - balance)
+    per_tile = dict(zip(names.tolist(), (share / share.sum() / counts).tolist()))
+    weights = np.array([per_tile[g] for g in groups.tolist()])
+    return weights / weights.sum()
+
+
 def _lr_at(fraction: float, step: int, *, lr: float, warmup_steps: int) -> float:
     """Linear warm-up, then cosine decay over the time budget (``fraction`` of it spent)."""
     if step < warmup_steps:
@@ -155,6 +180,16 @@ def fit_centernet(model_cfg: dict[str, Any], *, tiles_dir: Path, val_dir: Path, 
     tiles = load_tiles(tiles_dir, "train")
     net = LiteCenterNet(len(class_names), width=int(model_cfg.get("width", 64)),
                         frozen_blocks=int(model_cfg.get("frozen_blocks", 3)))
+    if model_cfg.get("init_weights"):  # continue from a package's model.pt (same architecture, strict)
+        init = Path(model_cfg["init_weights"])
+        net.load_state_dict(torch.load(init, weights_only=True))
+        mlflow.log_params({"init_weights_sha256": hashlib.sha256(init.read_bytes()).hexdigest()})
+    probs = sampling_weights(tiles, float(model_cfg.get("class_balance", 0.0)))
+    if probs is not None:
+        groups = tile_groups(tiles)
+        drawn = {(class_names[g] if g >= 0 else "empty"): float(probs[groups == g].sum()) for g in np.unique(groups)}
+        log.info("tile draw shares by rarest class: %s", drawn)
+        mlflow.log_params({f"draw_share_{k}": round(v, 4) for k, v in drawn.items()})
     trainable = [p for p in net.parameters() if p.requires_grad]
     lr, batch = float(model_cfg.get("lr", 1e-3)), int(model_cfg["batch"])
     optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=float(model_cfg.get("weight_decay", 1e-4)))
@@ -163,6 +198,8 @@ def fit_centernet(model_cfg: dict[str, Any], *, tiles_dir: Path, val_dir: Path, 
     max_steps = int(model_cfg.get("max_steps", 10**9))
     best_path, best_score, step = run_dir / "best.pt", -1.0, 0
     start = last_eval = time.time()
+    if model_cfg.get("init_weights"):
+        last_eval -= eval_every_s  # score the starting network first: the run never keeps a worse one
     log.info("training on %d tiles (%d trainable parameters), %.0f min budget", len(tiles),
              sum(p.numel() for p in trainable), budget_s / 60)
     while True:
@@ -184,7 +221,8 @@ def fit_centernet(model_cfg: dict[str, Any], *, tiles_dir: Path, val_dir: Path, 
                 break
         for group in optimizer.param_groups:
             group["lr"] = _lr_at(elapsed / budget_s, step, lr=lr, warmup_steps=int(model_cfg.get("warmup_steps", 100)))
-        x, targets = make_batch(tiles, rng.integers(0, len(tiles), batch), num_classes=len(class_names), rng=rng,
+        index = rng.choice(len(tiles), batch, p=probs) if probs is not None else rng.integers(0, len(tiles), batch)
+        x, targets = make_batch(tiles, index, num_classes=len(class_names), rng=rng,
                                 flip=bool(model_cfg.get("flip", True)))
         losses = centernet_loss(net(x), targets, size_weight=float(model_cfg.get("size_weight", 1.0)))
         optimizer.zero_grad(set_to_none=True)
