@@ -67,6 +67,8 @@ def evaluate_documents_cmd(
     served path (docs/documents.md, "Real receipts")."""
     from smartinspect.documents.sroie import is_sroie_layout
 
+    if ocr not in ("engine", "truth"):
+        raise typer.BadParameter(f"--ocr must be engine or truth, got {ocr!r}")
     if is_sroie_layout(dataset):
         _evaluate_sroie(dataset, split=split, fields=fields, cache=cache, limit=limit, out=out, ocr=ocr)
         return
@@ -81,8 +83,6 @@ def evaluate_documents_cmd(
         from smartinspect.runtime import ModelRegistry
 
         read_page = OcrEngine.from_registry(ModelRegistry.from_settings(get_settings())).read_image
-    elif ocr != "truth":
-        raise typer.BadParameter(f"--ocr must be engine or truth, got {ocr!r}")
     evals = run_documents(truths, dataset, read_page, cache=cache, progress=True)
     result = summarise(evals, verify_consignments(evals))
     info = json.loads((dataset / "dataset.json").read_text()) if (dataset / "dataset.json").exists() else {}
@@ -108,8 +108,6 @@ def _evaluate_sroie(dataset: Path, *, split: str, fields: str, cache: Path | Non
         raise typer.BadParameter(f"--split must be one of {', '.join(SPLITS)}, got {split!r}")
     if not keys or any(k not in FIELDS for k in keys):
         raise typer.BadParameter(f"--fields must name some of {', '.join(FIELDS)}, got {fields!r}")
-    if ocr not in ("engine", "truth"):
-        raise typer.BadParameter(f"--ocr must be engine or truth, got {ocr!r}")
     import os
 
     load = os.getloadavg()[0]  # the OCR timing's context: the machine is shared

@@ -129,17 +129,16 @@ def tile_groups(tiles: TileSet) -> np.ndarray:
                      for cls in tiles.classes], np.int64)
 
 
-def sampling_weights(tiles: TileSet, balance: float) -> np.ndarray | None:
-    """Per-tile draw probabilities: group g (a tile's rarest class, or no object) gets a share proportional to
-    n_g ** (1 - balance), spread evenly over its tiles. 0 draws tiles uniformly (None); 1 gives every class and
-    the empty tiles the same share, so the rare firearm tiles are drawn as often as the common cigarette ones."""
+def sampling_weights(groups: np.ndarray, balance: float) -> np.ndarray | None:
+    """Per-tile draw probabilities from the tiles' ``tile_groups``: group g (a tile's rarest class, or no object)
+    gets a share proportional to n_g ** (1 - balance), spread evenly over its tiles. 0 draws tiles uniformly
+    (None); 1 gives every class and the empty tiles the same share, so the rare firearm tiles are drawn as often
+    as the common cigarette ones."""
     if not balance:
         return None
-    groups = tile_groups(tiles)
-    names, counts = np.unique(groups, return_counts=True)
+    names, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
     share = counts.astype(np.float64) ** (1.0 - balance)
-    per_tile = dict(zip(names.tolist(), (share / share.sum() / counts).tolist()))
-    weights = np.array([per_tile[g] for g in groups.tolist()])
+    weights = (share / share.sum() / counts)[inverse]
     return weights / weights.sum()
 
 
@@ -180,13 +179,13 @@ def fit_centernet(model_cfg: dict[str, Any], *, tiles_dir: Path, val_dir: Path, 
     tiles = load_tiles(tiles_dir, "train")
     net = LiteCenterNet(len(class_names), width=int(model_cfg.get("width", 64)),
                         frozen_blocks=int(model_cfg.get("frozen_blocks", 3)))
-    if model_cfg.get("init_weights"):  # continue from a package's model.pt (same architecture, strict)
-        init = Path(model_cfg["init_weights"])
-        net.load_state_dict(torch.load(init, weights_only=True))
-        mlflow.log_params({"init_weights_sha256": hashlib.sha256(init.read_bytes()).hexdigest()})
-    probs = sampling_weights(tiles, float(model_cfg.get("class_balance", 0.0)))
+    init = model_cfg.get("init_weights")
+    if init:  # continue from a package's model.pt (same architecture, strict)
+        net.load_state_dict(torch.load(Path(init), weights_only=True))
+        mlflow.log_params({"init_weights_sha256": hashlib.sha256(Path(init).read_bytes()).hexdigest()})
+    groups = tile_groups(tiles)
+    probs = sampling_weights(groups, float(model_cfg.get("class_balance", 0.0)))
     if probs is not None:
-        groups = tile_groups(tiles)
         drawn = {(class_names[g] if g >= 0 else "empty"): float(probs[groups == g].sum()) for g in np.unique(groups)}
         log.info("tile draw shares by rarest class: %s", drawn)
         mlflow.log_params({f"draw_share_{k}": round(v, 4) for k, v in drawn.items()})
@@ -198,7 +197,7 @@ def fit_centernet(model_cfg: dict[str, Any], *, tiles_dir: Path, val_dir: Path, 
     max_steps = int(model_cfg.get("max_steps", 10**9))
     best_path, best_score, step = run_dir / "best.pt", -1.0, 0
     start = last_eval = time.time()
-    if model_cfg.get("init_weights"):
+    if init:
         last_eval -= eval_every_s  # score the starting network first: the run never keeps a worse one
     log.info("training on %d tiles (%d trainable parameters), %.0f min budget", len(tiles),
              sum(p.numel() for p in trainable), budget_s / 60)

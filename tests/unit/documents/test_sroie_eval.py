@@ -145,7 +145,7 @@ def test_the_folders_own_transcription_stands_in_for_the_ocr(folder):
                 for i, line in enumerate(lines)]
         (folder / "box" / f"{stem}.csv").write_text("\n".join(rows + ["1,2,3,4,5,6,7,8,"]) + "\n")
     sample = load_samples(folder)[0]
-    page = annotated_text(sample).pages[0]
+    page = annotated_text(sample, sample.image.read_bytes()).pages[0]
     assert [line.text for line in page.lines] == RECEIPTS["r001"][1]  # the empty row is skipped
     assert page.lines[1].text == "NO 5, JALAN MAWAR 2, 43000 KAJANG" and page.lines[1].confidence == 1.0
     assert page.lines[0].bbox == (10.0, 30.0, 300.0, 60.0) and (page.width, page.height) == (64, 64)
@@ -157,4 +157,4 @@ def test_the_folders_own_transcription_stands_in_for_the_ocr(folder):
 
     (folder / "box" / "r002.csv").unlink()
     with pytest.raises(FileNotFoundError, match="box/"):
-        annotated_text(load_samples(folder)[1])
+        annotated_text(load_samples(folder)[1], b"")

@@ -18,7 +18,8 @@ def _tiles(class_lists: list[list[int]]) -> TileSet:
 
 
 def _shares(tiles: TileSet, balance: float) -> dict[int, float]:
-    probs, groups = sampling_weights(tiles, balance), tile_groups(tiles)
+    groups = tile_groups(tiles)
+    probs = sampling_weights(groups, balance)
     return {int(g): float(probs[groups == g].sum()) for g in np.unique(groups)}
 
 
@@ -30,13 +31,13 @@ def test_a_tile_belongs_to_its_rarest_class_and_empty_tiles_to_their_own_group()
 
 def test_balance_moves_draws_from_common_to_rare_groups():
     tiles = _tiles([[0]] * 2 + [[2]] * 32 + [[]] * 8)
-    assert sampling_weights(tiles, 0.0) is None  # uniform over tiles, as before
+    assert sampling_weights(tile_groups(tiles), 0.0) is None  # uniform over tiles, as before
     full = _shares(tiles, 1.0)
     assert full == pytest.approx({-1: 1 / 3, 0: 1 / 3, 2: 1 / 3})
     half = _shares(tiles, 0.5)  # square-root: shares 2**.5 : 32**.5 : 8**.5
     roots = np.sqrt([8, 2, 32])
     assert half == pytest.approx(dict(zip([-1, 0, 2], (roots / roots.sum()).tolist())))
-    probs = sampling_weights(tiles, 0.5)
+    probs = sampling_weights(tile_groups(tiles), 0.5)
     assert probs.sum() == pytest.approx(1.0) and np.all(probs > 0)
     assert probs[0] == probs[1] and probs[2] == probs[33]  # even within a group
 
